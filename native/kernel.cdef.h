@@ -1,0 +1,2 @@
+#define OS_KERNEL_ABI 1
+int os_kernel_abi(void);

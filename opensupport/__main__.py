@@ -1,0 +1,3 @@
+from opensupport.cli import main
+
+raise SystemExit(main())
