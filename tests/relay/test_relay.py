@@ -7,6 +7,7 @@ import os
 import random
 import time
 
+from opensupport.protocol.rendezvous import RelayStatus, Role, encode_status
 from relay_clients import (
     TcpClient,
     WsClient,
@@ -16,8 +17,6 @@ from relay_clients import (
     relay_config,
     running_relay,
 )
-
-from opensupport.protocol.rendezvous import RelayStatus, Role, encode_status
 
 
 def payloads(seed: int, count: int, max_size: int) -> list[bytes]:
