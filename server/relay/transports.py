@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -192,7 +193,17 @@ async def serve_relay_only(host: str, port: int, config: RelayConfig | None = No
     relay = Relay(config)
     await relay.start()
     app = Starlette(routes=relay_routes(relay))
-    server = uvicorn.Server(
+
+    class RelayServer(uvicorn.Server):
+        # uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, which would kill the process before
+        # the relay leaves the cluster; the relay's own close below is the end of the shutdown instead.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    server = RelayServer(
         uvicorn.Config(
             app,
             host=host,
