@@ -1,12 +1,58 @@
-/* OpenSupport native kernel: the one header the cffi module includes. */
+/* OpenSupport native kernel: the one header the cffi module includes.
+ *
+ * Frames are BGRA, 4 bytes a pixel, rows `stride` bytes apart. Every function checks the geometry it is
+ * given and every index it reads from an update; a negative return is an OS_ERR_* code. No Python API.
+ */
 #ifndef OPENSUPPORT_KERNEL_H
 #define OPENSUPPORT_KERNEL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define OS_KERNEL_ABI 1
+#define OS_KERNEL_ABI 2
+
+/* The update format stores coordinates as u16: this bounds every frame. */
+#define OS_MAX_DIMENSION 65535
+
+#define OS_ERR_ARG (-1)       /* a caller's argument is inconsistent (a wrapper bug, not bad data) */
+#define OS_ERR_TRUNCATED (-2) /* the update ends inside an op or its pixel data */
+#define OS_ERR_OPCODE (-3)    /* an unknown op or a malformed field (zero size, bad palette) */
+#define OS_ERR_BOUNDS (-4)    /* a rectangle reaches outside the frame */
+#define OS_ERR_LENGTH (-5)    /* bytes left over after the last op, or the sections disagree */
+#define OS_ERR_NOMEM (-6)     /* scratch memory could not be allocated */
+#define OS_ERR_CAPACITY (-7)  /* an output buffer is too small */
+
+/* Update ops (codec/FORMAT.md). */
+#define OS_OP_COPY 1
+#define OS_OP_SOLID 2
+#define OS_OP_RAW 3
+#define OS_OP_DELTA 4
+#define OS_OP_PALETTE 5
+
+/* Largest palette a PALETTE op may carry, and the most bytes one packed op header can take. */
+#define OS_MAX_PALETTE 255
+#define OS_MAX_OP_BYTES (10 + 3 * OS_MAX_PALETTE)
 
 int os_kernel_abi(void);
+
+/* compare.c */
+int32_t os_compare_tiles(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
+                         int32_t width, int32_t height, int32_t tile, const uint8_t *only, uint8_t *dirty,
+                         int64_t dirty_len);
+int32_t os_blit_rects(uint8_t *dst, int64_t dst_stride, const uint8_t *src, int64_t src_stride, int32_t width,
+                      int32_t height, const int32_t *rects, int32_t n_rects);
+
+/* pack.c */
+int32_t os_pack_tiles(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
+                      int32_t width, int32_t height, const int32_t *rects, int32_t n_rects, int32_t max_palette,
+                      uint8_t *ops, int64_t ops_cap, int64_t *ops_len, uint8_t *data, int64_t data_cap,
+                      int64_t *data_len);
+int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
+                        int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap);
+int32_t os_copy_rect(uint8_t *fb, int64_t stride, int32_t width, int32_t height, int32_t sx, int32_t sy,
+                     int32_t dx, int32_t dy, int32_t w, int32_t h);
+
+/* Internal helpers shared by the C files (not in the cdef). */
+int os_geometry_ok(int64_t stride, int32_t width, int32_t height);
 
 #endif

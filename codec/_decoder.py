@@ -1,0 +1,165 @@
+"""The decoder: updates in, an exact framebuffer out, and nothing changed by bytes it refuses.
+
+Theory of operation. An update is checked in three stages, each before anything is changed: the header
+and CRC (``_format.parse``), then decompression into a bounded scratch buffer, then a full validation
+pass of the payload by the kernel against the frame size. Only then is the payload applied to the
+framebuffer. The zstd stream context is the one piece of state that decompression itself advances; an
+update refused after that point leaves the framebuffer as it was but the stream out of step, so the
+decoder then refuses everything but a keyframe (``needs_keyframe``) until one arrives.
+"""
+
+from __future__ import annotations
+
+from typing import IO, NamedTuple, cast
+
+import numpy as np
+import zstandard
+
+from . import _format, _native
+from ._encoder import WINDOW_LOG
+from ._errors import CodecError
+from ._native import Frame
+
+
+class Rect(NamedTuple):
+    """A changed rectangle of the framebuffer, in pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class _BoundedSink:
+    """Collects decompressed output and stops the decompressor as soon as it exceeds ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise CodecError(f"update decompresses beyond its declared {self.limit} bytes")
+        self.chunks.append(bytes(chunk))
+        return len(chunk)
+
+
+class Decoder:
+    """Decodes updates into a framebuffer it owns: a (height, width, 4) uint8 BGRA array, alpha 255.
+
+    A new decoder (and one that refused an update it had begun decompressing) needs a keyframe first;
+    ``needs_keyframe`` says so, and the caller should then ask the encoder for one."""
+
+    def __init__(self, width: int, height: int) -> None:
+        _native.check_size(width, height)
+        self._fb: Frame = self._blank(width, height)
+        self._sequence = 0
+        self._needs_keyframe = True
+        self._writer: zstandard.ZstdDecompressionWriter | None = None
+        self._sink = _BoundedSink(0)
+
+    @staticmethod
+    def _blank(width: int, height: int) -> Frame:
+        fb = np.zeros((height, width, 4), dtype=np.uint8)
+        fb[:, :, 3] = 255
+        return fb
+
+    @property
+    def framebuffer(self) -> Frame:
+        """The current frame. A keyframe of another size replaces this array with a new one."""
+        return self._fb
+
+    @property
+    def needs_keyframe(self) -> bool:
+        """True until a keyframe is decoded, and again after an update that desynchronised the stream."""
+        return self._needs_keyframe
+
+    @property
+    def width(self) -> int:
+        """Width of the framebuffer in pixels."""
+        return int(self._fb.shape[1])
+
+    @property
+    def height(self) -> int:
+        """Height of the framebuffer in pixels."""
+        return int(self._fb.shape[0])
+
+    def decode(self, data: bytes) -> tuple[Frame, list[Rect]]:
+        """Apply one update; return the framebuffer and the rectangles that changed.
+
+        Raises CodecError for any bytes that are not a valid next update, leaving the framebuffer
+        byte-identical: a foreign or truncated message, another version, a CRC mismatch, a frame size
+        that differs without a keyframe, a missed update (sequence gap), a decompression bomb, or an op
+        outside the frame. See the class docstring for when a keyframe is needed afterwards."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise CodecError(f"update must be bytes, not {type(data).__name__}")
+        header, compressed = _format.parse(bytes(data))
+        if header.keyframe:
+            return self._decode_keyframe(header, compressed)
+        if self._needs_keyframe:
+            raise CodecError("decoder needs a keyframe")
+        if (header.width, header.height) != (self.width, self.height):
+            raise CodecError(
+                f"update for {header.width}x{header.height} without a keyframe (frame is {self.width}x{self.height})"
+            )
+        if header.sequence != (self._sequence + 1) & 0xFFFFFFFF:
+            self._needs_keyframe = True
+            raise CodecError(f"update {header.sequence} does not follow {self._sequence}: an update was lost")
+        if header.payload_size == 0:
+            self._sequence = header.sequence
+            return self._fb, []
+        assert self._writer is not None  # a keyframe was decoded, so there is a stream
+        try:
+            payload = self._decompress(self._writer, self._sink, compressed, header.payload_size)
+            _native.apply_update(self._fb, payload, apply=False)
+        except CodecError:
+            self._needs_keyframe = True
+            raise
+        rects = _native.apply_update(self._fb, payload, apply=True)
+        self._sequence = header.sequence
+        return self._fb, [Rect(*map(int, r)) for r in rects]
+
+    def _decode_keyframe(self, header: _format.Header, compressed: memoryview) -> tuple[Frame, list[Rect]]:
+        _native.check_size(header.width, header.height)
+        same_size = (header.width, header.height) == (self.width, self.height)
+        sink = _BoundedSink(0)
+        writer = zstandard.ZstdDecompressor(max_window_size=1 << WINDOW_LOG).stream_writer(
+            cast(IO[bytes], sink),
+            write_size=_format.max_payload(header.width, header.height) + 1,
+            write_return_read=True,
+        )
+        target = self._fb if same_size else self._blank(header.width, header.height)
+        try:
+            payload = self._decompress(writer, sink, compressed, header.payload_size)
+            _native.apply_update(target, payload, apply=False)
+        except CodecError:
+            # The old stream was not touched: a decoder that was in step stays in step.
+            raise
+        if same_size:
+            target[:, :, :3] = 0
+            target[:, :, 3] = 255
+        rects = _native.apply_update(target, payload, apply=True)
+        self._fb = target
+        self._writer, self._sink = writer, sink
+        self._sequence = header.sequence
+        self._needs_keyframe = False
+        return self._fb, [Rect(*map(int, r)) for r in rects]
+
+    @staticmethod
+    def _decompress(
+        writer: zstandard.ZstdDecompressionWriter, sink: _BoundedSink, compressed: memoryview, size: int
+    ) -> bytes:
+        # The writer's output buffer is one byte larger than any legal payload of this frame size (it is
+        # allocated lazily, so only the pages used cost anything). That matters twice: the writer stops
+        # handing out output when its input is consumed, so a buffer that ended exactly full would hold
+        # back the payload's tail; and a bomb is cut off after at most that one buffer.
+        sink.limit, sink.size, sink.chunks = size, 0, []
+        try:
+            writer.write(compressed)
+        except zstandard.ZstdError as exc:
+            raise CodecError(f"corrupted compressed payload: {exc}") from None
+        if sink.size != size:
+            raise CodecError(f"payload decompressed to {sink.size} bytes, header declared {size}")
+        return b"".join(sink.chunks)

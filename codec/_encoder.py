@@ -1,0 +1,157 @@
+"""The encoder: a frame in, the smallest exact update against what the decoder already shows, out.
+
+Theory of operation. The encoder keeps ``_ref``, a mirror of the decoder's framebuffer (B, G, R equal;
+alpha is the source's). Each frame it (1) compares tile by tile against the mirror, (2) looks for
+regions that moved or scrolled and emits copy ops for them, applying the same copies to the mirror,
+(3) packs what still differs, tile by tile, shrunk to the box that changed, and (4) compresses the
+payload with one zstd stream kept across frames and flushed per update, so content seen in earlier
+frames costs little. A keyframe resets the stream and sends every tile.
+"""
+
+from __future__ import annotations
+
+import struct
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import numpy.typing as npt
+import zstandard
+
+from . import _format, _native
+from ._errors import CodecError
+from ._native import Frame, Rects
+
+#: Tile edge in pixels, chosen by measurement (codec/FORMAT.md, "Choices measured").
+DEFAULT_TILE = 64
+#: Tiles with at most this many colours are sent as palette indices (1 byte a pixel instead of 3).
+DEFAULT_MAX_PALETTE = 255
+#: zstd level: 1 measured best for time per saved byte on screen content (FORMAT.md).
+DEFAULT_LEVEL = 1
+#: zstd window: 8 MiB remembers about one full 1080p frame of packed tiles, so content that comes back
+#: (a page switched back to, a window raised again) is found; the decoder needs that much memory.
+WINDOW_LOG = 23
+
+
+class Encoder:
+    """Encodes BGRA frames of one size into updates (codec/FORMAT.md).
+
+    Options: ``threads`` (1 or 2) lets large updates compare and pack in two threads; ``level`` is the
+    zstd level; ``tile`` the compare tile edge; ``motion`` turns copy detection off when False.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        *,
+        threads: int = 1,
+        level: int = DEFAULT_LEVEL,
+        tile: int = DEFAULT_TILE,
+        max_palette: int = DEFAULT_MAX_PALETTE,
+        motion: bool = True,
+    ) -> None:
+        _native.check_size(width, height)
+        if threads not in (1, 2):
+            raise CodecError(f"threads must be 1 or 2, not {threads}")
+        if not 16 <= tile <= 512:
+            raise CodecError(f"tile must be in 16..512, not {tile}")
+        if not 1 <= max_palette <= _native.MAX_PALETTE:
+            raise CodecError(f"max_palette must be in 1..{_native.MAX_PALETTE}")
+        self._threads = threads
+        self._tile = tile
+        self._max_palette = max_palette
+        self._motion = motion
+        self._params = zstandard.ZstdCompressionParameters.from_level(level, window_log=WINDOW_LOG, threads=0)
+        self._pool = ThreadPoolExecutor(max_workers=2) if threads == 2 else None
+        self._sequence = 0
+        self._compressor: zstandard.ZstdCompressionObj | None = None
+        self._resize(width, height)
+
+    def _resize(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        self._ref: Frame = np.zeros((height, width, 4), dtype=np.uint8)
+        self._need_keyframe = True
+
+    def resize(self, width: int, height: int) -> None:
+        """Switch to frames of a new size; the next update is a keyframe that carries it."""
+        _native.check_size(width, height)
+        self._resize(width, height)
+
+    def request_keyframe(self) -> None:
+        """Make the next update a keyframe (a viewer joined, or a decoder asked to resync)."""
+        self._need_keyframe = True
+
+    def close(self) -> None:
+        """Stop the worker thread of ``threads=2``; the encoder may not be used afterwards."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def encode(self, frame: Frame, *, keyframe: bool = False) -> bytes:
+        """Encode ``frame``, a (height, width, 4) uint8 BGRA array, into one update.
+
+        Raises CodecError if the frame has another size, dtype or layout (call ``resize`` first)."""
+        _native.check_frame(frame, self.width, self.height)
+        key = keyframe or self._need_keyframe
+        payload = self._keyframe_payload(frame) if key else self._delta_payload(frame)
+        self._sequence = (self._sequence + 1) & 0xFFFFFFFF
+        compressed: bytes = b""
+        if payload:
+            if key or self._compressor is None:
+                self._compressor = zstandard.ZstdCompressor(compression_params=self._params).compressobj()
+            compressed = self._compressor.compress(payload) + self._compressor.flush(
+                zstandard.COMPRESSOBJ_FLUSH_BLOCK
+            )
+        header = _format.Header(key, self.width, self.height, self._sequence, len(payload))
+        return _format.build(header, compressed)
+
+    def _all_tiles(self) -> Rects:
+        tiles_x, tiles_y = _native.tile_grid(self.width, self.height, self._tile)
+        return self._tile_rects(np.ones((tiles_y, tiles_x), dtype=np.uint8))
+
+    def _tile_rects(self, dirty: npt.NDArray[np.uint8]) -> Rects:
+        ty, tx = np.nonzero(dirty)
+        t = self._tile
+        rects = np.empty((ty.size, 4), dtype=np.int32)
+        rects[:, 0] = tx * t
+        rects[:, 1] = ty * t
+        rects[:, 2] = np.minimum(t, self.width - rects[:, 0])
+        rects[:, 3] = np.minimum(t, self.height - rects[:, 1])
+        return rects
+
+    def _pack(self, frame: Frame, ref: Frame | None, rects: Rects) -> tuple[bytes, bytes]:
+        if self._pool is None or rects.shape[0] < 64:
+            ops, data, _ = _native.pack_tiles(frame, ref, rects, self._max_palette)
+            return ops, data
+        # The kernel releases the GIL, so the two halves really run at once; the output is the same
+        # bytes as one call because ops and data are concatenated in rect order.
+        half = rects.shape[0] // 2
+        first = self._pool.submit(_native.pack_tiles, frame, ref, rects[:half].copy(), self._max_palette)
+        ops2, data2, _ = _native.pack_tiles(frame, ref, rects[half:].copy(), self._max_palette)
+        ops1, data1, _ = first.result()
+        return ops1 + ops2, data1 + data2
+
+    def _keyframe_payload(self, frame: Frame) -> bytes:
+        ops, data = self._pack(frame, None, self._all_tiles())
+        np.copyto(self._ref, frame)
+        self._need_keyframe = False
+        return struct.pack("<I", len(ops)) + ops + data
+
+    def _compare(self, frame: Frame) -> tuple[npt.NDArray[np.uint8], int]:
+        dirty: npt.NDArray[np.uint8]
+        dirty, count = _native.compare_tiles(frame, self._ref, self._tile)
+        return dirty, count
+
+    def _delta_payload(self, frame: Frame) -> bytes:
+        dirty, count = self._compare(frame)
+        if count == 0:
+            return b""
+        copies = b""
+        rects = self._tile_rects(dirty)
+        ops, data = self._pack(frame, self._ref, rects)
+        _native.blit_rects(self._ref, frame, rects)
+        if not ops and not copies:
+            return b""
+        ops = copies + ops
+        return struct.pack("<I", len(ops)) + ops + data

@@ -1,0 +1,189 @@
+"""Checked wrappers over the native kernel: the only module that hands pointers to C.
+
+Every array is checked for dtype, shape, C-contiguous rows with 4-byte pixels and writability before its
+pointer reaches C, every size is derived here rather than trusted, and every return code is checked after
+the call. ``Any`` from cffi stays inside this module; callers see numpy arrays, ints and bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from opensupport.native import ffi, lib
+
+from ._errors import CodecError
+
+Frame = npt.NDArray[np.uint8]
+Rects = npt.NDArray[np.int32]
+
+MAX_DIMENSION: int = int(lib.OS_MAX_DIMENSION)
+MAX_PALETTE: int = int(lib.OS_MAX_PALETTE)
+_MAX_OP_BYTES: int = int(lib.OS_MAX_OP_BYTES)
+
+_ERRORS: dict[int, str] = {
+    int(lib.OS_ERR_ARG): "inconsistent arguments",
+    int(lib.OS_ERR_TRUNCATED): "truncated update",
+    int(lib.OS_ERR_OPCODE): "malformed op",
+    int(lib.OS_ERR_BOUNDS): "rectangle outside the frame",
+    int(lib.OS_ERR_LENGTH): "update length mismatch",
+    int(lib.OS_ERR_NOMEM): "out of memory",
+    int(lib.OS_ERR_CAPACITY): "output buffer too small",
+}
+
+
+def _check(rc: int, what: str) -> int:
+    if rc < 0:
+        raise CodecError(f"{what}: {_ERRORS.get(rc, f'kernel error {rc}')}")
+    return rc
+
+
+def check_size(width: int, height: int) -> None:
+    """Raise CodecError unless width x height is a frame size the format can carry."""
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
+        raise CodecError(f"frame size {width}x{height} outside 1..{MAX_DIMENSION}")
+
+
+def check_frame(frame: object, width: int, height: int, *, writable: bool = False) -> Frame:
+    """Return ``frame`` as a (height, width, 4) uint8 array whose rows may be padded but whose pixels are
+    4 contiguous bytes; raise CodecError otherwise. No copy is made."""
+    if not isinstance(frame, np.ndarray):
+        raise CodecError(f"frame must be a numpy array, not {type(frame).__name__}")
+    if frame.dtype != np.uint8 or frame.shape != (height, width, 4):
+        raise CodecError(
+            f"frame must be uint8 of shape {(height, width, 4)}, got {frame.dtype} {frame.shape}"
+        )
+    if frame.strides[2] != 1 or frame.strides[1] != 4 or frame.strides[0] < width * 4:
+        raise CodecError(f"frame rows must hold contiguous BGRA pixels, strides {frame.strides}")
+    if writable and not frame.flags.writeable:
+        raise CodecError("frame is read-only")
+    return frame
+
+
+def _frame_ptr(frame: Frame) -> tuple[Any, int]:
+    # The address, not from_buffer: a frame with padded rows (a capture buffer plus its stride) is not one
+    # contiguous buffer, yet check_frame has proven that every row the kernel touches lies inside it.
+    return ffi.cast("uint8_t *", frame.ctypes.data), int(frame.strides[0])
+
+
+def tile_grid(width: int, height: int, tile: int) -> tuple[int, int]:
+    """Number of tile columns and rows that cover the frame."""
+    return (width + tile - 1) // tile, (height + tile - 1) // tile
+
+
+def compare_tiles(
+    frame: Frame, ref: Frame, tile: int, only: npt.NDArray[np.uint8] | None = None
+) -> tuple[npt.NDArray[np.uint8], int]:
+    """Mark the tiles where ``frame`` differs from ``ref`` (any byte, alpha included). With ``only``, a
+    (tiles_y, tiles_x) mask, just those tiles are looked at. Returns the mask and the dirty count."""
+    height, width = ref.shape[0], ref.shape[1]
+    check_frame(frame, width, height)
+    check_frame(ref, width, height)
+    tiles_x, tiles_y = tile_grid(width, height, tile)
+    dirty = np.empty((tiles_y, tiles_x), dtype=np.uint8)
+    only_ptr: Any = ffi.NULL
+    if only is not None:
+        if only.dtype != np.uint8 or only.shape != dirty.shape or not only.flags.c_contiguous:
+            raise CodecError(f"tile mask must be C-contiguous uint8 {dirty.shape}")
+        only_ptr = ffi.cast("uint8_t *", ffi.from_buffer(only))
+    fp, fs = _frame_ptr(frame)
+    rp, rs = _frame_ptr(ref)
+    rc = lib.os_compare_tiles(
+        fp,
+        fs,
+        rp,
+        rs,
+        width,
+        height,
+        tile,
+        only_ptr,
+        ffi.cast("uint8_t *", ffi.from_buffer(dirty)),
+        dirty.size,
+    )
+    return dirty, _check(rc, "compare")
+
+
+def _check_rects(rects: Rects, columns: int) -> Rects:
+    if (
+        rects.dtype != np.int32
+        or rects.ndim != 2
+        or rects.shape[1] != columns
+        or not rects.flags.c_contiguous
+    ):
+        raise CodecError(f"rects must be a C-contiguous int32 array of shape (n, {columns})")
+    return rects
+
+
+def _rects_ptr(rects: Rects) -> Any:
+    return ffi.cast("int32_t *", ffi.from_buffer(rects)) if rects.size else ffi.NULL
+
+
+def blit_rects(dst: Frame, src: Frame, rects: Rects) -> None:
+    """Copy the (x, y, w, h) ``rects`` from ``src`` into ``dst`` (same size)."""
+    height, width = dst.shape[0], dst.shape[1]
+    check_frame(dst, width, height, writable=True)
+    check_frame(src, width, height)
+    _check_rects(rects, 4)
+    dp, ds = _frame_ptr(dst)
+    sp, ss = _frame_ptr(src)
+    _check(lib.os_blit_rects(dp, ds, sp, ss, width, height, _rects_ptr(rects), rects.shape[0]), "blit")
+
+
+def pack_tiles(frame: Frame, ref: Frame | None, rects: Rects, max_palette: int) -> tuple[bytes, bytes, int]:
+    """Pack the (x, y, w, h) ``rects`` of ``frame`` into ops and pixel data. With ``ref`` each rect shrinks
+    to the box that differs from it (rects with no difference vanish) and may be sent as a delta; without
+    (a keyframe) every rect is sent whole. Returns (ops, data, number of ops)."""
+    height, width = frame.shape[0], frame.shape[1]
+    check_frame(frame, width, height)
+    if ref is not None:
+        check_frame(ref, width, height)
+    _check_rects(rects, 4)
+    if not 1 <= max_palette <= MAX_PALETTE:
+        raise CodecError(f"max_palette must be in 1..{MAX_PALETTE}")
+    n = rects.shape[0]
+    areas = rects[:, 2].astype(np.int64) * rects[:, 3].astype(np.int64) if n else np.zeros(0, np.int64)
+    data_cap = int(areas.sum()) * 3
+    ops = np.empty(n * _MAX_OP_BYTES + 1, dtype=np.uint8)
+    data = np.empty(data_cap + 1, dtype=np.uint8)
+    ops_len = ffi.new("int64_t *")
+    data_len = ffi.new("int64_t *")
+    fp, fs = _frame_ptr(frame)
+    rp, rs = _frame_ptr(ref) if ref is not None else (ffi.NULL, 0)
+    rc = lib.os_pack_tiles(
+        fp, fs, rp, rs, width, height, _rects_ptr(rects), n, max_palette,
+        ffi.cast("uint8_t *", ffi.from_buffer(ops)), ops.size, ops_len,
+        ffi.cast("uint8_t *", ffi.from_buffer(data)), data.size, data_len,
+    )  # fmt: skip
+    count = _check(rc, "pack")
+    if not (0 <= ops_len[0] <= ops.size and 0 <= data_len[0] <= data.size):
+        raise CodecError("pack: kernel reported lengths beyond its buffers")
+    return ops[: ops_len[0]].tobytes(), data[: data_len[0]].tobytes(), count
+
+
+def copy_rect(fb: Frame, sx: int, sy: int, dx: int, dy: int, w: int, h: int) -> None:
+    """Copy the w x h rectangle at (sx, sy) to (dx, dy) inside ``fb``, overlap allowed."""
+    height, width = fb.shape[0], fb.shape[1]
+    check_frame(fb, width, height, writable=True)
+    p, s = _frame_ptr(fb)
+    _check(lib.os_copy_rect(p, s, width, height, sx, sy, dx, dy, w, h), "copy")
+
+
+def apply_update(fb: Frame, payload: bytes, *, apply: bool) -> Rects:
+    """Validate a decompressed update payload against ``fb``'s size and, with ``apply``, write it into
+    ``fb``. Validation reads every field and index first, so a payload that passes with apply=False
+    applies without error. Returns the (x, y, w, h) rect of every op (empty when only validating)."""
+    height, width = fb.shape[0], fb.shape[1]
+    check_frame(fb, width, height, writable=apply)
+    p, s = _frame_ptr(fb)
+    buf = ffi.from_buffer(payload)
+    if not apply:
+        count = _check(lib.os_apply_update(p, s, width, height, buf, len(payload), 0, ffi.NULL, 0), "update")
+        return np.empty((count, 4), dtype=np.int32)
+    # Every op takes at least 9 bytes, so this bounds the op count without trusting the payload.
+    cap = len(payload) // 9 + 1
+    rects = np.empty((cap, 4), dtype=np.int32)
+    count = _check(
+        lib.os_apply_update(p, s, width, height, buf, len(payload), 1, _rects_ptr(rects), cap), "update"
+    )
+    return rects[:count]

@@ -1,0 +1,301 @@
+/* Packing dirty tiles into ops + pixel data, and applying an update to a framebuffer.
+ *
+ * An update payload is  u32 ops_len | ops (ops_len bytes) | pixel data  (codec/FORMAT.md). Ops and pixel
+ * data are kept apart because zstd models each better on its own. Alpha is never sent: the decoder writes
+ * 255. The applying side trusts nothing: every field is checked against the frame and the section ends
+ * before it is used, and apply=0 validates a whole update without writing so that the caller can reject
+ * it with the framebuffer untouched.
+ */
+#include <string.h>
+
+#include "kernel.h"
+
+#define BGR_MASK 0x00FFFFFFu
+
+static inline uint32_t load_px(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void store_px(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static inline void put_u16(uint8_t *p, int32_t v) {
+    p[0] = (uint8_t)(v & 0xFF);
+    p[1] = (uint8_t)((v >> 8) & 0xFF);
+}
+
+static inline int32_t get_u16(const uint8_t *p) { return (int32_t)p[0] | ((int32_t)p[1] << 8); }
+
+/* Tight box of the pixels whose B, G or R differ inside (x, y, w, h); 0 when none does. */
+static int diff_box(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs, int32_t x, int32_t y,
+                    int32_t w, int32_t h, int32_t *box) {
+    int32_t minx = x + w, maxx = x - 1, miny = -1, maxy = -1;
+    for (int32_t row = y; row < y + h; row++) {
+        const uint8_t *f = frame + row * fs, *r = ref + row * rs;
+        if (memcmp(f + (int64_t)x * 4, r + (int64_t)x * 4, (size_t)w * 4) == 0) continue;
+        int32_t lo = -1, hi = -1;
+        for (int32_t c = x; c < x + w; c++)
+            if ((load_px(f + (int64_t)c * 4) ^ load_px(r + (int64_t)c * 4)) & BGR_MASK) {
+                lo = c;
+                break;
+            }
+        if (lo < 0) continue; /* only alpha differs */
+        for (int32_t c = x + w - 1; c >= lo; c--)
+            if ((load_px(f + (int64_t)c * 4) ^ load_px(r + (int64_t)c * 4)) & BGR_MASK) {
+                hi = c;
+                break;
+            }
+        if (miny < 0) miny = row;
+        maxy = row;
+        if (lo < minx) minx = lo;
+        if (hi > maxx) maxx = hi;
+    }
+    if (miny < 0) return 0;
+    box[0] = minx;
+    box[1] = miny;
+    box[2] = maxx - minx + 1;
+    box[3] = maxy - miny + 1;
+    return 1;
+}
+
+/* Writes palette indices for the box into idx and the colours into pal; returns the colour count, or
+ * max_palette + 1 as soon as there are more. A small open-addressing table keeps it one pass. */
+#define PAL_SLOTS 1024
+static int32_t build_palette(const uint8_t *frame, int64_t fs, const int32_t *box, int32_t max_palette,
+                             uint32_t *pal, uint8_t *idx) {
+    uint32_t keys[PAL_SLOTS];
+    uint8_t vals[PAL_SLOTS];
+    memset(keys, 0xFF, sizeof keys); /* 0xFFFFFFFF is never a masked colour */
+    int32_t n = 0;
+    uint32_t last = 0xFFFFFFFFu;
+    uint8_t last_idx = 0;
+    for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
+        const uint8_t *f = frame + row * fs + (int64_t)box[0] * 4;
+        for (int32_t c = 0; c < box[2]; c++) {
+            const uint32_t px = load_px(f + (int64_t)c * 4) & BGR_MASK;
+            if (px != last) {
+                uint32_t slot = (px * 2654435761u) >> 22;
+                while (keys[slot] != 0xFFFFFFFFu && keys[slot] != px) slot = (slot + 1) & (PAL_SLOTS - 1);
+                if (keys[slot] == 0xFFFFFFFFu) {
+                    if (n >= max_palette) return max_palette + 1;
+                    keys[slot] = px;
+                    vals[slot] = (uint8_t)n;
+                    pal[n++] = px;
+                }
+                last = px;
+                last_idx = vals[slot];
+            }
+            *idx++ = last_idx;
+        }
+    }
+    return n;
+}
+
+int32_t os_pack_tiles(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
+                      int32_t width, int32_t height, const int32_t *rects, int32_t n_rects, int32_t max_palette,
+                      uint8_t *ops, int64_t ops_cap, int64_t *ops_len, uint8_t *data, int64_t data_cap,
+                      int64_t *data_len) {
+    if (frame == NULL || ops == NULL || data == NULL || ops_len == NULL || data_len == NULL ||
+        (rects == NULL && n_rects > 0) || n_rects < 0 || max_palette < 1 || max_palette > OS_MAX_PALETTE ||
+        !os_geometry_ok(frame_stride, width, height) || (ref != NULL && !os_geometry_ok(ref_stride, width, height)))
+        return OS_ERR_ARG;
+    int64_t op = 0, dp = 0;
+    int32_t emitted = 0;
+    uint32_t pal[OS_MAX_PALETTE + 1];
+    for (int32_t i = 0; i < n_rects; i++) {
+        int32_t box[4] = {rects[4 * i], rects[4 * i + 1], rects[4 * i + 2], rects[4 * i + 3]};
+        if (box[0] < 0 || box[1] < 0 || box[2] < 1 || box[3] < 1 || box[2] > width - box[0] ||
+            box[3] > height - box[1])
+            return OS_ERR_BOUNDS;
+        if (ref != NULL && !diff_box(frame, frame_stride, ref, ref_stride, box[0], box[1], box[2], box[3], box))
+            continue;
+        const int64_t area = (int64_t)box[2] * box[3];
+        if (ops_cap - op < OS_MAX_OP_BYTES || data_cap - dp < area * 3) return OS_ERR_CAPACITY;
+        const int32_t n = build_palette(frame, frame_stride, box, max_palette, pal, data + dp);
+        uint8_t *o = ops + op;
+        put_u16(o + 1, box[0]);
+        put_u16(o + 3, box[1]);
+        put_u16(o + 5, box[2]);
+        put_u16(o + 7, box[3]);
+        if (n == 1) {
+            o[0] = OS_OP_SOLID;
+            o[9] = (uint8_t)(pal[0] & 0xFF);
+            o[10] = (uint8_t)((pal[0] >> 8) & 0xFF);
+            o[11] = (uint8_t)((pal[0] >> 16) & 0xFF);
+            op += 12;
+        } else if (n <= max_palette) {
+            o[0] = OS_OP_PALETTE;
+            o[9] = (uint8_t)n;
+            for (int32_t k = 0; k < n; k++) {
+                o[10 + 3 * k] = (uint8_t)(pal[k] & 0xFF);
+                o[11 + 3 * k] = (uint8_t)((pal[k] >> 8) & 0xFF);
+                o[12 + 3 * k] = (uint8_t)((pal[k] >> 16) & 0xFF);
+            }
+            op += 10 + 3 * n;
+            dp += area;
+        } else {
+            /* A delta against what the decoder already shows turns unchanged and slightly changed pixels
+             * into zeros and small numbers; worth it only when a good share of the box is unchanged. */
+            int64_t same = 0;
+            if (ref != NULL)
+                for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
+                    const uint8_t *f = frame + row * frame_stride + (int64_t)box[0] * 4;
+                    const uint8_t *r = ref + row * ref_stride + (int64_t)box[0] * 4;
+                    for (int32_t c = 0; c < box[2]; c++)
+                        same += ((load_px(f + (int64_t)c * 4) ^ load_px(r + (int64_t)c * 4)) & BGR_MASK) == 0;
+                }
+            const int delta = ref != NULL && same * 4 >= area;
+            o[0] = delta ? OS_OP_DELTA : OS_OP_RAW;
+            op += 9;
+            uint8_t *d = data + dp;
+            for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
+                const uint8_t *f = frame + row * frame_stride + (int64_t)box[0] * 4;
+                const uint8_t *r = delta ? ref + row * ref_stride + (int64_t)box[0] * 4 : NULL;
+                for (int32_t c = 0; c < box[2]; c++, f += 4, d += 3) {
+                    if (delta) {
+                        d[0] = (uint8_t)(f[0] - r[0]);
+                        d[1] = (uint8_t)(f[1] - r[1]);
+                        d[2] = (uint8_t)(f[2] - r[2]);
+                        r += 4;
+                    } else {
+                        d[0] = f[0];
+                        d[1] = f[1];
+                        d[2] = f[2];
+                    }
+                }
+            }
+            dp += area * 3;
+        }
+        emitted++;
+    }
+    *ops_len = op;
+    *data_len = dp;
+    return emitted;
+}
+
+int32_t os_copy_rect(uint8_t *fb, int64_t stride, int32_t width, int32_t height, int32_t sx, int32_t sy,
+                     int32_t dx, int32_t dy, int32_t w, int32_t h) {
+    if (fb == NULL || !os_geometry_ok(stride, width, height)) return OS_ERR_ARG;
+    if (w < 1 || h < 1 || sx < 0 || sy < 0 || dx < 0 || dy < 0 || w > width - sx || w > width - dx ||
+        h > height - sy || h > height - dy)
+        return OS_ERR_BOUNDS;
+    /* Rows in the order that never reads a row already overwritten; memmove handles the overlap in a row. */
+    if (dy > sy)
+        for (int32_t r = h - 1; r >= 0; r--)
+            memmove(fb + (dy + r) * stride + (int64_t)dx * 4, fb + (sy + r) * stride + (int64_t)sx * 4,
+                    (size_t)w * 4);
+    else
+        for (int32_t r = 0; r < h; r++)
+            memmove(fb + (dy + r) * stride + (int64_t)dx * 4, fb + (sy + r) * stride + (int64_t)sx * 4,
+                    (size_t)w * 4);
+    return 0;
+}
+
+static inline int rect_inside(int32_t x, int32_t y, int32_t w, int32_t h, int32_t width, int32_t height) {
+    return w >= 1 && h >= 1 && x + w <= width && y + h <= height;
+}
+
+int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
+                        int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap) {
+    if (fb == NULL || (payload == NULL && payload_len > 0) || payload_len < 0 ||
+        !os_geometry_ok(stride, width, height) || (apply && rects == NULL && rects_cap > 0))
+        return OS_ERR_ARG;
+    if (payload_len < 4) return OS_ERR_TRUNCATED;
+    const int64_t ops_len =
+        (int64_t)payload[0] | ((int64_t)payload[1] << 8) | ((int64_t)payload[2] << 16) | ((int64_t)payload[3] << 24);
+    if (ops_len > payload_len - 4) return OS_ERR_TRUNCATED;
+    const uint8_t *o = payload + 4, *const o_end = payload + 4 + ops_len;
+    const uint8_t *d = o_end, *const d_end = payload + payload_len;
+    int32_t n_ops = 0;
+    uint32_t pal[256];
+    while (o < o_end) {
+        const int kind = o[0];
+        const int64_t left = o_end - o;
+        int32_t x, y, w, h;
+        if (kind == OS_OP_COPY) {
+            if (left < 13) return OS_ERR_TRUNCATED;
+            const int32_t sx = get_u16(o + 1), sy = get_u16(o + 3);
+            x = get_u16(o + 5), y = get_u16(o + 7), w = get_u16(o + 9), h = get_u16(o + 11);
+            if (!rect_inside(sx, sy, w, h, width, height) || !rect_inside(x, y, w, h, width, height))
+                return OS_ERR_BOUNDS;
+            if (apply) os_copy_rect(fb, stride, width, height, sx, sy, x, y, w, h);
+            o += 13;
+        } else if (kind >= OS_OP_SOLID && kind <= OS_OP_PALETTE) {
+            if (left < 9) return OS_ERR_TRUNCATED;
+            x = get_u16(o + 1), y = get_u16(o + 3), w = get_u16(o + 5), h = get_u16(o + 7);
+            if (w < 1 || h < 1) return OS_ERR_OPCODE;
+            if (!rect_inside(x, y, w, h, width, height)) return OS_ERR_BOUNDS;
+            const int64_t area = (int64_t)w * h;
+            uint8_t *dst = fb + y * stride + (int64_t)x * 4;
+            if (kind == OS_OP_SOLID) {
+                if (left < 12) return OS_ERR_TRUNCATED;
+                const uint32_t px = (uint32_t)o[9] | ((uint32_t)o[10] << 8) | ((uint32_t)o[11] << 16) | 0xFF000000u;
+                if (apply)
+                    for (int32_t r = 0; r < h; r++)
+                        for (int32_t c = 0; c < w; c++) store_px(dst + r * stride + (int64_t)c * 4, px);
+                o += 12;
+            } else if (kind == OS_OP_PALETTE) {
+                if (left < 10) return OS_ERR_TRUNCATED;
+                const int32_t n = o[9];
+                if (n < 2) return OS_ERR_OPCODE;
+                if (left < 10 + 3 * (int64_t)n) return OS_ERR_TRUNCATED;
+                if (d_end - d < area) return OS_ERR_TRUNCATED;
+                memset(pal, 0, sizeof pal);
+                for (int32_t k = 0; k < n; k++)
+                    pal[k] = (uint32_t)o[10 + 3 * k] | ((uint32_t)o[11 + 3 * k] << 8) |
+                             ((uint32_t)o[12 + 3 * k] << 16) | 0xFF000000u;
+                if (!apply) {
+                    for (int64_t k = 0; k < area; k++)
+                        if (d[k] >= n) return OS_ERR_OPCODE;
+                } else {
+                    const uint8_t *s = d;
+                    for (int32_t r = 0; r < h; r++)
+                        for (int32_t c = 0; c < w; c++, s++) {
+                            if (*s >= n) return OS_ERR_OPCODE;
+                            store_px(dst + r * stride + (int64_t)c * 4, pal[*s]);
+                        }
+                }
+                o += 10 + 3 * n;
+                d += area;
+            } else {
+                if (d_end - d < area * 3) return OS_ERR_TRUNCATED;
+                if (apply) {
+                    const uint8_t *s = d;
+                    for (int32_t r = 0; r < h; r++) {
+                        uint8_t *p = dst + r * stride;
+                        if (kind == OS_OP_RAW)
+                            for (int32_t c = 0; c < w; c++, p += 4, s += 3) {
+                                p[0] = s[0];
+                                p[1] = s[1];
+                                p[2] = s[2];
+                                p[3] = 0xFF;
+                            }
+                        else
+                            for (int32_t c = 0; c < w; c++, p += 4, s += 3) {
+                                p[0] = (uint8_t)(p[0] + s[0]);
+                                p[1] = (uint8_t)(p[1] + s[1]);
+                                p[2] = (uint8_t)(p[2] + s[2]);
+                                p[3] = 0xFF;
+                            }
+                    }
+                }
+                o += 9;
+                d += area * 3;
+            }
+        } else {
+            return OS_ERR_OPCODE;
+        }
+        if (apply) {
+            if (n_ops >= rects_cap) return OS_ERR_CAPACITY;
+            rects[4 * n_ops] = x;
+            rects[4 * n_ops + 1] = y;
+            rects[4 * n_ops + 2] = w;
+            rects[4 * n_ops + 3] = h;
+        }
+        if (n_ops == INT32_MAX) return OS_ERR_LENGTH;
+        n_ops++;
+    }
+    if (d != d_end) return OS_ERR_LENGTH;
+    return n_ops;
+}
