@@ -84,7 +84,12 @@ class WsClient:
         return cls(ws)
 
     async def send(self, message: bytes) -> None:
-        await self.ws.send(message)  # type: ignore[attr-defined]
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await self.ws.send(message)  # type: ignore[attr-defined]
+        except ConnectionClosed as exc:
+            raise ConnectionResetError(str(exc)) from exc
 
     async def send_text(self, text: str) -> None:
         await self.ws.send(text)  # type: ignore[attr-defined]
