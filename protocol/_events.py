@@ -1,0 +1,445 @@
+"""Events: what the application sends with ``Session.send`` and gets back from ``Session.next_event``.
+
+Every event is a frozen dataclass whose constructor checks every field against its named bound, so an
+event that exists is an event that fits on the wire. A bad field raises :class:`InvalidEvent`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ._errors import LocalProtocolError
+
+
+class InvalidEvent(LocalProtocolError, ValueError):
+    """An event field is out of its bound (raised by the event's constructor)."""
+
+
+class Channel(enum.IntEnum):
+    """The channel id byte of every message. Ids above :attr:`DRAWING` are reserved for later features;
+    a message on an unknown channel arrives as :class:`UnknownMessage`."""
+
+    CONTROL = 0  #: session control: close, ping, key-frame requests, application control messages
+    INPUT = 1  #: keys, pointer, wheel (viewer -> host), in the host's screen coordinates
+    SCREEN = 2  #: codec updates, cursor shape and position, monitor layout (host -> viewer)
+    CLIPBOARD = 3  #: clipboard contents, both ways
+    FILES = 4  #: file transfers, both ways
+    CHAT = 5  #: chat lines, both ways
+    DRAWING = 6  #: the viewer's drawing over the host's screen
+
+
+class _NeedData:
+    """The type of :data:`NEED_DATA`."""
+
+    _instance: _NeedData | None = None
+
+    def __new__(cls) -> _NeedData:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+#: Returned by ``Session.next_event()`` when no event can be produced until more data is received.
+NEED_DATA = _NeedData()
+
+# -- bounds (bytes unless said otherwise) -------------------------------------------------------------------
+#: Longest close reason, file-cancel reason or key-frame-request reason (UTF-8 bytes).
+MAX_REASON_SIZE = 256
+#: Longest ping payload.
+MAX_PING_SIZE = 64
+#: Longest control-message topic (UTF-8 bytes).
+MAX_TOPIC_SIZE = 64
+#: Longest control-message body (it travels ahead of input, so it stays small).
+MAX_CONTROL_DATA_SIZE = 16 * 1024
+#: Largest codec update: a lossless key frame of a 4K screen fits comfortably.
+MAX_SCREEN_UPDATE_SIZE = 32 * 1024 * 1024
+#: Largest cursor image side (pixels).
+MAX_CURSOR_SIDE = 128
+#: Most monitors in a layout.
+MAX_MONITORS = 16
+#: Largest monitor side (pixels).
+MAX_MONITOR_SIDE = 1 << 16
+#: Longest clipboard MIME type (ASCII bytes).
+MAX_MIME_SIZE = 128
+#: Largest clipboard content; anything bigger goes as a file.
+MAX_CLIPBOARD_SIZE = 1024 * 1024
+#: Longest file name (UTF-8 bytes).
+MAX_FILE_NAME_SIZE = 255
+#: Largest file.
+MAX_FILE_SIZE = 1 << 48
+#: Largest file chunk.
+MAX_FILE_CHUNK_SIZE = 64 * 1024
+#: Longest chat line (UTF-8 bytes).
+MAX_CHAT_SIZE = 4096
+#: Most points in one drawing stroke.
+MAX_STROKE_POINTS = 1024
+#: Largest stroke width (pixels).
+MAX_STROKE_WIDTH = 256
+
+_I32 = (-(1 << 31), (1 << 31) - 1)
+_U32 = (0, (1 << 32) - 1)
+_U64 = (0, (1 << 64) - 1)
+
+
+def _int(name: str, value: object, bounds: tuple[int, int]) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not bounds[0] <= value <= bounds[1]:
+        raise InvalidEvent(f"{name} must be an int in {bounds[0]}..{bounds[1]}, got {value!r}")
+
+
+def _bytes(name: str, value: object, limit: int) -> None:
+    if not isinstance(value, bytes):
+        raise InvalidEvent(f"{name} must be bytes, got {type(value).__name__}")
+    if len(value) > limit:
+        raise InvalidEvent(f"{name} is {len(value)} bytes, more than its bound {limit}")
+
+
+def _text(name: str, value: object, limit: int) -> None:
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name} must be str, got {type(value).__name__}")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidEvent(f"{name} is not encodable as UTF-8") from exc
+    if size > limit:
+        raise InvalidEvent(f"{name} is {size} UTF-8 bytes, more than its bound {limit}")
+
+
+def _bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidEvent(f"{name} must be bool, got {type(value).__name__}")
+
+
+class Event:
+    """Base class of all events."""
+
+    __slots__ = ()
+
+
+# -- control ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CloseSession(Event):
+    """The authenticated end of the session. Sending it is the only clean way to end a session; an
+    application that receives it should close the transport."""
+
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _text("reason", self.reason, MAX_REASON_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class Ping(Event):
+    """Keep-alive; the receiving session answers with a :class:`Pong` carrying the same payload."""
+
+    payload: bytes = b""
+
+    def __post_init__(self) -> None:
+        _bytes("payload", self.payload, MAX_PING_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class Pong(Event):
+    """The answer to a :class:`Ping`."""
+
+    payload: bytes = b""
+
+    def __post_init__(self) -> None:
+        _bytes("payload", self.payload, MAX_PING_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class ControlMessage(Event):
+    """An application control message (options, permissions, host information...), delivered reliably."""
+
+    topic: str
+    data: bytes = b""
+
+    def __post_init__(self) -> None:
+        _text("topic", self.topic, MAX_TOPIC_SIZE)
+        if not self.topic:
+            raise InvalidEvent("topic must not be empty")
+        _bytes("data", self.data, MAX_CONTROL_DATA_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyframeRequest(Event):
+    """The host should send a key frame next (sent by a viewer whose decoder lost track, and generated by
+    the host's own session after a resume)."""
+
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _text("reason", self.reason, MAX_REASON_SIZE)
+
+
+# -- events made by the session itself, never sent ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HandshakeComplete(Event):
+    """Both ends proved they know the session code; application data may flow."""
+
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransportLost(Event):
+    """The transport ended without an authenticated close. The session is SUSPENDED: reconnect and call
+    ``Session.resume()``. Until it is resumed this is not a clean end (it may be a truncation attack)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed(Event):
+    """The session resumed on a new transport; ``retransmitted`` reliable messages are being sent again."""
+
+    retransmitted: int
+
+
+@dataclass(frozen=True, slots=True)
+class FrameAcknowledged(Event):
+    """(host) The viewer has received the screen update ``frame_id``; ``can_send_frame()`` may be true."""
+
+    frame_id: int
+
+
+# -- input (viewer -> host) ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class KeyEvent(Event):
+    """A key pressed or released, as an X11 keysym (Unicode characters as 0x01000000 + code point)."""
+
+    keysym: int
+    down: bool
+
+    def __post_init__(self) -> None:
+        _int("keysym", self.keysym, _U32)
+        _bool("down", self.down)
+
+
+@dataclass(frozen=True, slots=True)
+class PointerEvent(Event):
+    """The pointer at (x, y) in the host's screen coordinates; ``buttons`` is the mask of pressed buttons
+    (bit 0 left, 1 middle, 2 right, 3 back, 4 forward)."""
+
+    x: int
+    y: int
+    buttons: int = 0
+
+    def __post_init__(self) -> None:
+        _int("x", self.x, _I32)
+        _int("y", self.y, _I32)
+        _int("buttons", self.buttons, (0, 0xFFFF))
+
+
+@dataclass(frozen=True, slots=True)
+class WheelEvent(Event):
+    """Wheel steps at (x, y): ``dy`` > 0 scrolls up, ``dx`` > 0 scrolls right (units of 1/120 notch)."""
+
+    x: int
+    y: int
+    dx: int
+    dy: int
+
+    def __post_init__(self) -> None:
+        _int("x", self.x, _I32)
+        _int("y", self.y, _I32)
+        _int("dx", self.dx, (-32768, 32767))
+        _int("dy", self.dy, (-32768, 32767))
+
+
+# -- screen (host -> viewer) ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScreenUpdate(Event):
+    """One codec update (``opensupport.codec`` bytes). ``frame_id`` is assigned by the sending session
+    (leave it 0 when sending) and acknowledged by the receiving one."""
+
+    data: bytes
+    keyframe: bool = False
+    frame_id: int = 0
+
+    def __post_init__(self) -> None:
+        _bytes("data", self.data, MAX_SCREEN_UPDATE_SIZE)
+        _bool("keyframe", self.keyframe)
+        _int("frame_id", self.frame_id, _U64)
+
+
+@dataclass(frozen=True, slots=True)
+class CursorShape(Event):
+    """The cursor image: ``pixels`` is width*height*4 bytes BGRA, hot spot at (hot_x, hot_y)."""
+
+    width: int
+    height: int
+    hot_x: int
+    hot_y: int
+    pixels: bytes
+
+    def __post_init__(self) -> None:
+        _int("width", self.width, (1, MAX_CURSOR_SIDE))
+        _int("height", self.height, (1, MAX_CURSOR_SIDE))
+        _int("hot_x", self.hot_x, (0, self.width - 1))
+        _int("hot_y", self.hot_y, (0, self.height - 1))
+        _bytes("pixels", self.pixels, MAX_CURSOR_SIDE * MAX_CURSOR_SIDE * 4)
+        if len(self.pixels) != self.width * self.height * 4:
+            raise InvalidEvent("pixels must be width*height*4 bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPosition(Event):
+    """Where the host's cursor is, in the host's screen coordinates."""
+
+    x: int
+    y: int
+    visible: bool = True
+
+    def __post_init__(self) -> None:
+        _int("x", self.x, _I32)
+        _int("y", self.y, _I32)
+        _bool("visible", self.visible)
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """One monitor's rectangle in the host's virtual screen."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    primary: bool = False
+
+    def __post_init__(self) -> None:
+        _int("x", self.x, _I32)
+        _int("y", self.y, _I32)
+        _int("width", self.width, (1, MAX_MONITOR_SIDE))
+        _int("height", self.height, (1, MAX_MONITOR_SIDE))
+        _bool("primary", self.primary)
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorLayout(Event):
+    """The host's monitors (1..MAX_MONITORS)."""
+
+    monitors: tuple[Monitor, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.monitors, tuple) or not 1 <= len(self.monitors) <= MAX_MONITORS:
+            raise InvalidEvent(f"monitors must be a tuple of 1..{MAX_MONITORS} Monitor")
+        if not all(isinstance(m, Monitor) for m in self.monitors):
+            raise InvalidEvent("monitors must hold Monitor values")
+
+
+# -- clipboard, files, chat, drawing -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ClipboardData(Event):
+    """Clipboard contents of one MIME type (``text/plain;charset=utf-8`` for text)."""
+
+    mime: str
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mime, str) or not self.mime.isascii() or not self.mime.isprintable():
+            raise InvalidEvent("mime must be printable ASCII")
+        _text("mime", self.mime, MAX_MIME_SIZE)
+        _bytes("data", self.data, MAX_CLIPBOARD_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class FileOffer(Event):
+    """A file transfer begins. ``name`` is a bare file name: no directory part, no NUL, not '.' or '..'."""
+
+    transfer_id: int
+    name: str
+    size: int
+
+    def __post_init__(self) -> None:
+        _int("transfer_id", self.transfer_id, _U32)
+        _text("name", self.name, MAX_FILE_NAME_SIZE)
+        if not self.name or self.name in (".", "..") or any(c in self.name for c in "/\\\0"):
+            raise InvalidEvent("name must be a bare file name")
+        _int("size", self.size, (0, MAX_FILE_SIZE))
+
+
+@dataclass(frozen=True, slots=True)
+class FileChunk(Event):
+    """Bytes of a file at ``offset``. Sending one consumes file credit (``Session.file_credit()``)."""
+
+    transfer_id: int
+    offset: int
+    data: bytes
+
+    def __post_init__(self) -> None:
+        _int("transfer_id", self.transfer_id, _U32)
+        _int("offset", self.offset, (0, MAX_FILE_SIZE))
+        _bytes("data", self.data, MAX_FILE_CHUNK_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class FileEnd(Event):
+    """The transfer is complete; ``sha256`` is the digest of the whole file."""
+
+    transfer_id: int
+    sha256: bytes
+
+    def __post_init__(self) -> None:
+        _int("transfer_id", self.transfer_id, _U32)
+        if not isinstance(self.sha256, bytes) or len(self.sha256) != 32:
+            raise InvalidEvent("sha256 must be 32 bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class FileCancel(Event):
+    """Either side abandons a transfer."""
+
+    transfer_id: int
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _int("transfer_id", self.transfer_id, _U32)
+        _text("reason", self.reason, MAX_REASON_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage(Event):
+    """One chat line."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        _text("text", self.text, MAX_CHAT_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawingStroke(Event):
+    """A stroke drawn over the host's screen: points in host screen coordinates, colour as 0xRRGGBBAA."""
+
+    stroke_id: int
+    color: int
+    width: int
+    points: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        _int("stroke_id", self.stroke_id, _U32)
+        _int("color", self.color, _U32)
+        _int("width", self.width, (1, MAX_STROKE_WIDTH))
+        if not isinstance(self.points, tuple) or not 1 <= len(self.points) <= MAX_STROKE_POINTS:
+            raise InvalidEvent(f"points must be a tuple of 1..{MAX_STROKE_POINTS} (x, y)")
+        for point in self.points:
+            if not isinstance(point, tuple) or len(point) != 2:
+                raise InvalidEvent("each point must be an (x, y) tuple")
+            _int("x", point[0], _I32)
+            _int("y", point[1], _I32)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawingClear(Event):
+    """Remove every stroke."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownMessage(Event):
+    """A message this version does not know (a newer peer's channel or type); safe to ignore."""
+
+    channel: int
+    msg_type: int
+    payload: bytes
