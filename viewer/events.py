@@ -42,6 +42,7 @@ __all__ = [
     "SelectMonitor",
     "TextInput",
     "Wheel",
+    "is_valid_keysym",
     "keysym_for_char",
 ]
 
@@ -51,8 +52,6 @@ MAX_COORDINATE = 65535
 MAX_TEXT_LENGTH = 4096
 #: Largest wheel movement in one event, in notches.
 MAX_WHEEL_STEPS = 100
-#: X11 keysyms are 29-bit values.
-_MAX_KEYSYM = 0x1FFFFFFF
 _UNICODE_KEYSYM_BASE = 0x01000000
 #: Largest Unicode keysym: code point U+10FFFF.
 _MAX_UNICODE_KEYSYM = _UNICODE_KEYSYM_BASE + 0x10FFFF
@@ -165,13 +164,25 @@ def keysym_for_char(ch: str) -> int:
     return _UNICODE_KEYSYM_BASE + code
 
 
+def is_valid_keysym(keysym: int) -> bool:
+    """True for the keysyms a viewer may send (the set the host accepts).
+
+    Character keysyms: Latin-1, Unicode in its canonical form (U+0041 is 0x41, never 0x01000041), X11's
+    legacy character pages 0x100..0x20FF. Named keys: the 0xFF00 page, ISO_Level3_Shift, ISO_Left_Tab
+    and the dead keys. Refused: the rest of the 0xFE00 page (Terminate_Server, pointer emulation, ...).
+    """
+    if 0x20 <= keysym <= 0x7E or 0xA0 <= keysym <= 0xFF or 0x100 <= keysym <= 0x20FF:
+        return True
+    if _UNICODE_KEYSYM_BASE + 0x100 <= keysym <= _MAX_UNICODE_KEYSYM:
+        return not _is_forbidden_char(chr(keysym - _UNICODE_KEYSYM_BASE))
+    return 0xFF00 <= keysym <= 0xFFFF or keysym in (0xFE03, 0xFE20) or 0xFE50 <= keysym <= 0xFE93
+
+
 def _check_keysym(keysym: int) -> None:
     if type(keysym) is not int and not isinstance(keysym, enum.IntEnum):
         raise InputError(f"keysym must be an int, got {type(keysym).__name__}")
-    if not 0 < keysym <= _MAX_KEYSYM:
-        raise InputError(f"keysym {keysym:#x} is out of range")
-    if keysym >= _UNICODE_KEYSYM_BASE and keysym > _MAX_UNICODE_KEYSYM:
-        raise InputError(f"keysym {keysym:#x} is not a Unicode keysym")
+    if not is_valid_keysym(keysym):
+        raise InputError(f"keysym {keysym:#x} is unknown or refused")
 
 
 def _check_modifiers(modifiers: Modifier) -> None:

@@ -1,0 +1,302 @@
+"""The remote-screen widget: paints the framebuffer, captures keyboard, pointer and wheel.
+
+Painting: ``FrameStore.buffer`` is wrapped by a ``QImage`` without a copy (``Format_RGB32`` is BGRA in
+little-endian memory, as mss and the decoder lay pixels out). ``paintEvent`` holds the store's lock while
+it draws, and the decode worker holds it while it copies an update in, so a paint never shows half an
+update. Each decoded update asks Qt to repaint only its rectangles, mapped to widget pixels (rounded
+outward); Qt clips the paint to the union of those rectangles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from opensupport.viewer.decode import DecodeFailure, DecodeWorker, FrameDecoder, FrameUpdate
+from opensupport.viewer.display import DisplayModel, ViewMode
+from opensupport.viewer.events import InputError, MouseButton
+from opensupport.viewer.input import InputController
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QImage,
+    QInputMethodEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
+
+from .keymap import keysym_for_qt_key, modifiers_from_qt
+
+__all__ = ["DecodeBridge", "RemoteScreen", "RemoteScreenArea"]
+
+log = logging.getLogger(__name__)
+
+BACKGROUND = QColor(40, 40, 40)
+
+_BUTTONS: dict[Qt.MouseButton, MouseButton] = {
+    Qt.MouseButton.LeftButton: MouseButton.LEFT,
+    Qt.MouseButton.MiddleButton: MouseButton.MIDDLE,
+    Qt.MouseButton.RightButton: MouseButton.RIGHT,
+    Qt.MouseButton.BackButton: MouseButton.BACK,
+    Qt.MouseButton.ForwardButton: MouseButton.FORWARD,
+}
+
+
+class DecodeBridge(QObject):
+    """Carries the decode worker's reports to the GUI thread as queued signals."""
+
+    frame_updated = Signal(object)
+    decode_failed = Signal(object)
+
+    def start_worker(self, decoder: FrameDecoder, model: DisplayModel) -> DecodeWorker:
+        """Start a decode worker publishing into ``model``; its reports arrive as this bridge's signals."""
+        worker = DecodeWorker(
+            decoder, model.store, self.frame_updated.emit, self.decode_failed.emit, meter=model.meter
+        )
+        worker.start()
+        return worker
+
+
+class RemoteScreen(QWidget):
+    """The remote screen. Input goes to ``controller``; pixels come from ``controller.model.store``."""
+
+    #: The remote screen changed size, or the view did (scroll ranges must follow).
+    layout_changed = Signal()
+    #: An update the decoder refused (the session should ask the host for a keyframe).
+    decode_failed = Signal(object)
+
+    def __init__(self, controller: InputController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.model = controller.model
+        self._image: QImage | None = None
+        self._image_source: np.ndarray | None = None
+        #: Frame updates received, for the status line and the tests.
+        self.updates_received = 0
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, True)
+        self.setMinimumSize(64, 48)
+
+    # -- frames -----------------------------------------------------------------------------------------
+
+    def on_frame_update(self, update: FrameUpdate) -> None:
+        """Repaint what ``update`` changed (GUI thread; connected to ``DecodeBridge.frame_updated``)."""
+        self.updates_received += 1
+        if update.resized:
+            self.layout_changed.emit()
+            self.update()
+            return
+        t = self.model.transform()
+        for rect in update.rects:
+            r = self.model.repaint_rect(rect, t)
+            if r is not None:
+                self.update(QRect(r.x, r.y, r.w, r.h))
+
+    def connect_bridge(self, bridge: DecodeBridge) -> None:
+        """Receive a decode worker's updates through ``bridge``."""
+        bridge.frame_updated.connect(self.on_frame_update)
+        bridge.decode_failed.connect(self._on_decode_failed)
+
+    def _on_decode_failed(self, failure: DecodeFailure) -> None:
+        self.decode_failed.emit(failure)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Draw the picture (scaled through the view transform) and the background around it."""
+        painter = QPainter(self)
+        try:
+            t = self.model.transform()
+            store = self.model.store
+            with store.lock:
+                buf = store.buffer
+                if buf is None or t.empty:
+                    painter.fillRect(event.rect(), BACKGROUND)
+                    painter.setPen(QColor(200, 200, 200))
+                    painter.drawText(
+                        self.rect(), Qt.AlignmentFlag.AlignCenter, "Waiting for the host's screen…"
+                    )
+                    return
+                if self._image_source is not buf:
+                    height, width = int(buf.shape[0]), int(buf.shape[1])
+                    self._image = QImage(buf.data, width, height, width * 4, QImage.Format.Format_RGB32)
+                    self._image_source = buf
+                assert self._image is not None
+                x, y, w, h = t.picture_rect()
+                target = QRectF(x, y, w, h)
+                self._fill_around(painter, target)
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.model.filtered(t))
+                painter.drawImage(target, self._image, QRectF(0, 0, t.frame_width, t.frame_height))
+        finally:
+            painter.end()
+
+    def _fill_around(self, painter: QPainter, picture: QRectF) -> None:
+        width, height = float(self.width()), float(self.height())
+        bands = (
+            QRectF(0, 0, width, max(0.0, picture.top())),
+            QRectF(0, picture.bottom(), width, max(0.0, height - picture.bottom())),
+            QRectF(0, 0, max(0.0, picture.left()), height),
+            QRectF(picture.right(), 0, max(0.0, width - picture.right()), height),
+        )
+        for band in bands:
+            if band.width() > 0 and band.height() > 0:
+                painter.fillRect(band, BACKGROUND)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Follow the widget's size in the display model."""
+        self.model.widget_size = (self.width(), self.height())
+        self.model.device_pixel_ratio = self.devicePixelRatioF()
+        self.model.set_scroll(*self.model.scroll)
+        self.layout_changed.emit()
+        super().resizeEvent(event)
+
+    # -- keyboard ---------------------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        """Keep every key for the remote: no shortcut or focus chain may take one first."""
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()
+            return True
+        return super().event(event)
+
+    @staticmethod
+    def _key_id(event: QKeyEvent) -> int:
+        # The scan code pairs a release with its press even when Shift changed the key's meaning between
+        # them; offscreen and synthetic events have none, then the key code has to do.
+        scan = event.nativeScanCode()
+        return (1 << 32) | scan if scan else int(event.key())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A key went down (auto-repeats are sent as repeated presses, as X11 servers do)."""
+        event.accept()
+        mapped = keysym_for_qt_key(int(event.key()), event.text(), event.modifiers())
+        if mapped is None:
+            if len(event.text()) > 1:
+                self._commit_text(event.text())
+            return
+        keysym, text = mapped
+        self.controller.key_press(self._key_id(event), keysym, text, modifiers_from_qt(event.modifiers()))
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        """A key went up (auto-repeat releases are not sent)."""
+        event.accept()
+        if event.isAutoRepeat():
+            return
+        self.controller.key_release(self._key_id(event), modifiers_from_qt(event.modifiers()))
+
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:
+        """Text committed by the agent's input method (Hangul, Kana...) goes to the host as text."""
+        event.accept()
+        if event.commitString():
+            self._commit_text(event.commitString())
+
+    def _commit_text(self, text: str) -> None:
+        # Control characters never travel as text; what remains of the commit still does.
+        cleaned = "".join(ch for ch in text if ch.isprintable() or ch == " ")
+        try:
+            self.controller.text_commit(cleaned)
+        except InputError as exc:
+            log.warning("committed text not sent: %s", exc)
+
+    def inputMethodQuery(self, query: Qt.InputMethodQuery) -> object:
+        """Tell the input method it may compose here."""
+        if query == Qt.InputMethodQuery.ImEnabled:
+            return True
+        if query == Qt.InputMethodQuery.ImCursorRectangle:
+            return QRect(0, 0, 1, 1)
+        return super().inputMethodQuery(query)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        """The agent's desktop took the keyboard: release what the host holds."""
+        self.controller.release_all()
+        super().focusOutEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab belongs to the remote screen, not to focus navigation."""
+        return False
+
+    # -- pointer ----------------------------------------------------------------------------------------
+
+    def _with_position(
+        self, event: QMouseEvent | QWheelEvent, action: Callable[[float, float], None]
+    ) -> None:
+        pos: QPointF = event.position()
+        action(pos.x(), pos.y())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """Pointer moves (with or without buttons held)."""
+        self._with_position(event, self.controller.pointer_move)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A button went down."""
+        button = _BUTTONS.get(event.button())
+        if button is not None:
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+            self._with_position(event, lambda x, y: self.controller.button_press(button, x, y))
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """Qt turns a double click's second press into this event: it is a press for the host."""
+        self.mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """A button went up."""
+        button = _BUTTONS.get(event.button())
+        if button is not None:
+            self._with_position(event, lambda x, y: self.controller.button_release(button, x, y))
+        event.accept()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """The wheel turned: forwarded in whole notches."""
+        delta = event.angleDelta()
+        self._with_position(event, lambda x, y: self.controller.wheel(delta.x(), delta.y(), x, y))
+        event.accept()
+
+
+class RemoteScreenArea(QWidget):
+    """The remote screen with the scroll bars that 1:1 mode needs when the picture is larger."""
+
+    def __init__(self, screen: RemoteScreen, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.remote_screen = screen
+        self.hbar = QScrollBar(Qt.Orientation.Horizontal)
+        self.vbar = QScrollBar(Qt.Orientation.Vertical)
+        for bar in (self.hbar, self.vbar):
+            bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            bar.valueChanged.connect(self._scrolled)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(0)
+        grid.addWidget(screen, 0, 0)
+        grid.addWidget(self.vbar, 0, 1)
+        grid.addWidget(self.hbar, 1, 0)
+        screen.layout_changed.connect(self.sync_scroll_bars)
+        self.sync_scroll_bars()
+
+    def sync_scroll_bars(self) -> None:
+        """Show and size the scroll bars for the current mode and sizes."""
+        model = self.remote_screen.model
+        t = model.transform()
+        one_to_one = model.mode is ViewMode.ONE_TO_ONE
+        for bar, maximum, value, page in (
+            (self.hbar, t.max_scroll_x, t.scroll_x, t.widget_width),
+            (self.vbar, t.max_scroll_y, t.scroll_y, t.widget_height),
+        ):
+            bar.blockSignals(True)
+            bar.setRange(0, maximum)
+            bar.setPageStep(max(1, page))
+            bar.setSingleStep(max(1, page // 20))
+            bar.setValue(value)
+            bar.blockSignals(False)
+            bar.setVisible(one_to_one and maximum > 0)
+
+    def _scrolled(self) -> None:
+        self.remote_screen.model.set_scroll(self.hbar.value(), self.vbar.value())
+        self.remote_screen.update()
