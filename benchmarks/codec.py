@@ -1,0 +1,538 @@
+"""``opensupport bench codec``: the tile codec against x264 and VP9 on a recorded corpus, in one run.
+
+Usage::
+
+    opensupport bench record --out corpus          # once: record the corpus (benchmarks/record.py)
+    opensupport bench codec --corpus corpus [--json] [--scenarios NAME ...] [--frames N] [--cpu N]
+
+For every scenario of the corpus, on the same frames, one codec after the other, the process pinned to one
+core (``os.sched_setaffinity``; ``--cpu`` picks it, default the last allowed core):
+
+``ours``
+    ``opensupport.codec.Encoder(width, height, threads=1)`` and ``Decoder``: encode and decode time per
+    frame, bytes per frame, and losslessness: after every decode the framebuffer must equal the frame in
+    B, G and R (checked on every frame, outside the timed part).
+``x264``
+    PyAV, libx264, preset ultrafast, tune zerolatency, crf 23, one thread. Encode time includes the
+    BGRA -> yuv420p conversion (swscale), decode time the h264 decode (one thread) and yuv420p -> BGRA.
+``vp9``
+    PyAV, libvpx-vp9, deadline realtime, cpu-used 8, one thread, no lag (``lag-in-frames 0``, so each frame
+    comes out at once, as a real-time sender needs), constant quality crf 32 (``b 0``). Conversions
+    timed as for x264; decoded with FFmpeg's vp9 decoder, one thread.
+``memcmp``
+    The floor: libc ``memcmp`` of a frame with an identical copy (the cheapest possible "nothing
+    changed"), against our encode of that unchanged copy right after encoding the frame itself.
+
+The first frame of a scenario is the keyframe; it is reported on its own (``keyframe_kib``) and left out of
+every per-frame statistic. PSNR (over B, G, R, averaged over frames) is reported for the lossy peers.
+
+Targets (on every scenario except ``video``, which is measured and reported without one):
+``encode`` our encode median at most 1/3 of x264's; ``size`` our KiB/frame at most x264's; ``lossless``
+every frame exact (this one on video too); ``unchanged`` our encode of an unchanged frame at most 1.5x the
+memcmp floor; ``decode`` our decode median at most 1.5 ms; and from the pixels of particular scenarios:
+``keystroke`` (terminal-typing: mean KiB of the frames where one visible character was typed) at most
+0.4 KiB, ``line_scroll`` (pager-scroll: mean KiB of the frames that scrolled one to three lines) at most
+8 KiB, ``drag`` (window-drag: mean KiB per frame) at most 1 KiB.
+
+``--json`` prints one object instead of the table::
+
+    {"corpus": str, "cpu": int | null, "pinned": bool, "load_average": [1, 5, 15 min],
+     "versions": {"opensupport": str, "av": str},
+     "scenarios": {NAME: {
+        "frames": int, "width": int, "height": int, "fps": float, "description": str, "target": bool,
+        "ours": {"encode_ms": STATS, "decode_ms": STATS, "kib_per_frame": float, "keyframe_kib": float,
+                 "keyframe_encode_ms": float, "lossless": bool, "lossless_frames": int, "unchanged_exact": bool,
+                 "unchanged_encode_ms": float, "unchanged_bytes": int},
+        "x264": PEER, "vp9": PEER,
+        "memcmp_ms": float,
+        "ratios": {"encode_vs_x264": float, "encode_vs_vp9": float, "kib_vs_x264": float,
+                   "kib_vs_vp9": float, "decode_vs_x264": float, "unchanged_vs_memcmp": float},
+        "focus": {...},      # keystroke_kib/_max/_frames, line_scroll_kib/_frames or drag_kib, if any
+        "targets": {NAME: {"value": float, "limit": float, "pass": bool}}}},
+     "targets_passed": int, "targets_failed": int, "all_pass": bool}
+
+    STATS = {"median": float, "p95": float, "mean": float}   (milliseconds, frames 1..N-1)
+    PEER = {"encode_ms": STATS, "decode_ms": STATS, "kib_per_frame": float, "keyframe_kib": float,
+            "keyframe_encode_ms": float, "psnr_db": float}
+
+All times are wall-clock milliseconds per frame with the garbage collector off; figures taken while other
+work runs on the machine are skewed, the ratios (measured in the same run) much less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import ctypes.util
+import gc
+import importlib
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from opensupport.benchmarks.corpus import CorpusError, Manifest, list_scenarios, load_scenario
+
+#: scenario without targets (its target comes with the adaptive-quality issue)
+UNTARGETED = {"video"}
+ENCODE_VS_X264 = 1 / 3
+UNCHANGED_VS_MEMCMP = 1.5
+DECODE_MEDIAN_MS = 1.5
+KEYSTROKE_KIB = 0.4
+LINE_SCROLL_KIB = 8.0
+DRAG_KIB = 1.0
+#: frames (spread over the scenario) on which the unchanged-frame cost is measured, and repeats per frame
+UNCHANGED_SAMPLES = 8
+UNCHANGED_REPEATS = 5
+
+X264_OPTIONS = {"preset": "ultrafast", "tune": "zerolatency", "crf": "23", "threads": "1"}
+VP9_OPTIONS = {
+    "deadline": "realtime",
+    "cpu-used": "8",
+    "lag-in-frames": "0",
+    "row-mt": "0",
+    "crf": "32",
+    "b": "0",
+    "threads": "1",
+}
+
+
+class BenchError(Exception):
+    """The benchmark cannot run: no corpus, a missing codec, a peer codec PyAV lacks."""
+
+
+# --- measurement helpers --------------------------------------------------------------------------------
+
+
+def stats(values_ms: Sequence[float]) -> dict[str, float]:
+    """Median, 95th percentile and mean of a list of milliseconds (zeros if empty)."""
+    if not values_ms:
+        return {"median": 0.0, "p95": 0.0, "mean": 0.0}
+    arr = np.asarray(values_ms, dtype=np.float64)
+    return {
+        "median": float(np.median(arr)),
+        "p95": float(np.percentile(arr, 95)),
+        "mean": float(arr.mean()),
+    }
+
+
+def pin_to_one_core(cpu: int | None) -> int | None:
+    """Pin every thread of this process to one core (``cpu``, default the last allowed one).
+
+    Returns the core, or None where the platform cannot pin. Threads started later inherit the mask.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    core = allowed[-1] if cpu is None else cpu
+    if core not in allowed:
+        raise BenchError(f"core {core} is not available to this process (allowed: {allowed})")
+    try:
+        tasks = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        tasks = [0]
+    for task in tasks:
+        with contextlib.suppress(OSError):  # a thread that just ended
+            os.sched_setaffinity(task, {core})
+    return core
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+_libc.memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+_libc.memcmp.restype = ctypes.c_int
+
+
+def memcmp_ms(a: np.ndarray, b: np.ndarray, repeats: int) -> list[float]:
+    """Times (ms) of libc memcmp over two equal-sized C-contiguous arrays; raises if they differ."""
+    if a.nbytes != b.nbytes or not (a.flags.c_contiguous and b.flags.c_contiguous):
+        raise ValueError("memcmp needs two C-contiguous arrays of the same size")
+    times: list[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter_ns()
+        result = _libc.memcmp(a.ctypes.data, b.ctypes.data, a.nbytes)
+        times.append((time.perf_counter_ns() - start) / 1e6)
+        if result != 0:
+            raise ValueError("the two frames differ")
+    return times
+
+
+def psnr_bgr(original: np.ndarray, decoded: np.ndarray) -> float:
+    """PSNR in dB over the B, G, R channels of two BGRA frames (100 for identical frames)."""
+    diff = original[..., :3].astype(np.int16) - decoded[..., :3].astype(np.int16)
+    mse = float(np.mean(np.square(diff, dtype=np.int32)))
+    return 100.0 if mse == 0 else 10 * math.log10(255.0**2 / mse)
+
+
+def _kib(sizes: Sequence[int]) -> float:
+    return float(np.mean(sizes)) / 1024 if sizes else 0.0
+
+
+# --- the codecs -------------------------------------------------------------------------------------------
+
+
+def run_ours(codec: Any, frames: list[np.ndarray]) -> tuple[dict[str, Any], list[int], list[float]]:
+    """Encode and decode every frame with our codec; returns (results, bytes per frame, memcmp times)."""
+    height, width = frames[0].shape[:2]
+    encoder = codec.Encoder(width, height, threads=1)
+    decoder = codec.Decoder(width, height)
+    encode_ms: list[float] = []
+    decode_ms: list[float] = []
+    sizes: list[int] = []
+    exact = 0
+    unchanged_exact = True
+    gc.disable()
+    try:
+        for frame in frames:
+            start = time.perf_counter_ns()
+            data = encoder.encode(frame)
+            middle = time.perf_counter_ns()
+            framebuffer, _rects = decoder.decode(data)
+            end = time.perf_counter_ns()
+            encode_ms.append((middle - start) / 1e6)
+            decode_ms.append((end - middle) / 1e6)
+            sizes.append(len(data))
+            if np.array_equal(framebuffer[..., :3], frame[..., :3]):
+                exact += 1
+
+        # The unchanged frame: encode a frame (resynchronising the encoder's reference), then an identical
+        # copy of it, several times; the floor is memcmp of the same two buffers.
+        unchanged_ms: list[float] = []
+        floor_ms: list[float] = []
+        unchanged_bytes = 0
+        picks = sorted(
+            {round(i * (len(frames) - 1) / max(1, UNCHANGED_SAMPLES - 1)) for i in range(UNCHANGED_SAMPLES)}
+        )
+        for index in picks:
+            frame = frames[index]
+            copy = frame.copy()
+            decoder.decode(encoder.encode(frame))
+            for _ in range(UNCHANGED_REPEATS):
+                start = time.perf_counter_ns()
+                data = encoder.encode(copy)
+                unchanged_ms.append((time.perf_counter_ns() - start) / 1e6)
+                unchanged_bytes = max(unchanged_bytes, len(data))
+                framebuffer, rects = decoder.decode(data)
+                if rects or not np.array_equal(framebuffer[..., :3], frame[..., :3]):
+                    unchanged_exact = False
+            floor_ms += memcmp_ms(frame, copy, UNCHANGED_REPEATS)
+    finally:
+        gc.enable()
+    result = {
+        "encode_ms": stats(encode_ms[1:]),
+        "decode_ms": stats(decode_ms[1:]),
+        "kib_per_frame": _kib(sizes[1:]),
+        "keyframe_kib": sizes[0] / 1024,
+        "keyframe_encode_ms": encode_ms[0],
+        "lossless": exact == len(frames) and unchanged_exact,
+        "lossless_frames": exact,
+        "unchanged_exact": unchanged_exact,
+        "unchanged_encode_ms": float(np.median(unchanged_ms)),
+        "unchanged_bytes": unchanged_bytes,
+    }
+    return result, sizes, floor_ms
+
+
+def run_peer(
+    encoder_name: str, decoder_name: str, options: dict[str, str], frames: list[np.ndarray], fps: float
+) -> dict[str, Any]:
+    """Encode and decode every frame with a PyAV codec (colour conversions included in the timings)."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    if width % 2 or height % 2:
+        raise BenchError(f"{encoder_name} needs an even frame size (yuv420p), the corpus is {width}x{height}")
+    if encoder_name not in av.codecs_available:
+        raise BenchError(
+            f"PyAV was built without {encoder_name}: install opensupport[bench] (PyAV wheels have it)"
+        )
+    rate = Fraction(round(fps * 1000), 1000)
+    encoder: Any = av.CodecContext.create(encoder_name, "w")
+    encoder.width, encoder.height = width, height
+    encoder.pix_fmt = "yuv420p"
+    encoder.time_base = 1 / rate
+    encoder.framerate = rate
+    encoder.thread_count = 1
+    encoder.options = dict(options)
+    decoder: Any = av.CodecContext.create(decoder_name, "r")
+    decoder.thread_count = 1
+
+    encode_ms: list[float] = []
+    decode_ms: list[float] = []
+    sizes: list[int] = []
+    psnr: list[float] = []
+    gc.disable()
+    try:
+        for index, frame in enumerate(frames):
+            start = time.perf_counter_ns()
+            picture = av.VideoFrame.from_ndarray(frame, format="bgra").reformat(format="yuv420p")
+            picture.pts = index
+            packets = encoder.encode(picture)
+            middle = time.perf_counter_ns()
+            encode_ms.append((middle - start) / 1e6)
+            sizes.append(sum(packet.size for packet in packets))
+            decoded: list[np.ndarray] = []
+            start = time.perf_counter_ns()
+            for packet in packets:
+                decoded += [f.to_ndarray(format="bgra") for f in decoder.decode(packet)]
+            decode_ms.append((time.perf_counter_ns() - start) / 1e6)
+            if decoded:
+                psnr.append(psnr_bgr(frame, decoded[-1]))
+        if any(size == 0 for size in sizes):
+            raise BenchError(f"{encoder_name} held frames back; it must emit one packet per frame")
+    finally:
+        gc.enable()
+    return {
+        "encode_ms": stats(encode_ms[1:]),
+        "decode_ms": stats(decode_ms[1:]),
+        "kib_per_frame": _kib(sizes[1:]),
+        "keyframe_kib": sizes[0] / 1024,
+        "keyframe_encode_ms": encode_ms[0],
+        "psnr_db": float(np.mean(psnr)) if psnr else 0.0,
+    }
+
+
+# --- one scenario -----------------------------------------------------------------------------------------
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else math.inf
+
+
+def _finite(value: Any) -> Any:
+    """The report with infinite or NaN floats as None, so that the JSON is standard."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def focus_figures(manifest: Manifest, sizes: list[int]) -> dict[str, float]:
+    """The per-scenario figures that targets name: keystroke, line scroll, drag (KiB)."""
+    actions = manifest.actions[: len(sizes)]
+    focus: dict[str, float] = {}
+
+    def picked(keep: Any) -> list[int]:
+        return [
+            size for i, (action, size) in enumerate(zip(actions, sizes, strict=True)) if i and keep(action)
+        ]
+
+    if manifest.scenario == "terminal-typing":
+        keys = picked(lambda a: a.startswith("char:") and a[5:].strip() != "")
+        focus.update(
+            keystroke_kib=_kib(keys),
+            keystroke_kib_max=max(keys, default=0) / 1024,
+            keystroke_frames=len(keys),
+        )
+    elif manifest.scenario == "pager-scroll":
+        lines = picked(lambda a: a.startswith("lines:"))
+        focus.update(line_scroll_kib=_kib(lines), line_scroll_frames=len(lines))
+    elif manifest.scenario == "window-drag":
+        moves = picked(lambda a: a == "move")
+        focus.update(drag_kib=_kib(moves), drag_frames=len(moves))
+    return focus
+
+
+def judge(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The targets of one scenario's results, each with value, limit and pass."""
+    ours, x264, ratios, focus = result["ours"], result["x264"], result["ratios"], result["focus"]
+    targets: dict[str, dict[str, Any]] = {}
+
+    def target(name: str, value: float, limit: float) -> None:
+        targets[name] = {"value": value, "limit": limit, "pass": bool(value <= limit)}
+
+    # the value is the number of inexact frames (an unchanged frame that changed anything counts as one)
+    inexact = len(result["ours_sizes"]) - ours["lossless_frames"] + (0 if ours["unchanged_exact"] else 1)
+    target("lossless", float(inexact), 0.0)
+    if not result["target"]:
+        return targets
+    target("encode", ratios["encode_vs_x264"], ENCODE_VS_X264)
+    target("size", ours["kib_per_frame"], x264["kib_per_frame"])
+    target("unchanged", ratios["unchanged_vs_memcmp"], UNCHANGED_VS_MEMCMP)
+    target("decode", ours["decode_ms"]["median"], DECODE_MEDIAN_MS)
+    if "keystroke_kib" in focus:
+        target("keystroke", focus["keystroke_kib"], KEYSTROKE_KIB)
+    if "line_scroll_kib" in focus:
+        target("line_scroll", focus["line_scroll_kib"], LINE_SCROLL_KIB)
+    if "drag_kib" in focus:
+        target("drag", focus["drag_kib"], DRAG_KIB)
+    return targets
+
+
+def bench_scenario(codec: Any, corpus: Path, scenario: str, limit: int | None) -> dict[str, Any]:
+    """Run all codecs on one scenario and return its results (the JSON object of the scenario)."""
+    manifest, frames = load_scenario(corpus, scenario, limit)
+    if len(frames) < 2:
+        raise BenchError(f"{scenario}: needs at least 2 frames, has {len(frames)}")
+    ours, sizes, floor_ms = run_ours(codec, frames)
+    x264 = run_peer("libx264", "h264", X264_OPTIONS, frames, manifest.fps)
+    vp9 = run_peer("libvpx-vp9", "vp9", VP9_OPTIONS, frames, manifest.fps)
+    floor = float(np.median(floor_ms))
+    result: dict[str, Any] = {
+        "frames": len(frames),
+        "width": manifest.width,
+        "height": manifest.height,
+        "fps": manifest.fps,
+        "description": manifest.description,
+        "target": scenario not in UNTARGETED,
+        "ours": ours,
+        "x264": x264,
+        "vp9": vp9,
+        "memcmp_ms": floor,
+        "ratios": {
+            "encode_vs_x264": _ratio(ours["encode_ms"]["median"], x264["encode_ms"]["median"]),
+            "encode_vs_vp9": _ratio(ours["encode_ms"]["median"], vp9["encode_ms"]["median"]),
+            "kib_vs_x264": _ratio(ours["kib_per_frame"], x264["kib_per_frame"]),
+            "kib_vs_vp9": _ratio(ours["kib_per_frame"], vp9["kib_per_frame"]),
+            "decode_vs_x264": _ratio(ours["decode_ms"]["median"], x264["decode_ms"]["median"]),
+            "unchanged_vs_memcmp": _ratio(ours["unchanged_encode_ms"], floor),
+        },
+        "focus": focus_figures(manifest, sizes),
+        "ours_sizes": sizes,
+    }
+    result["targets"] = judge(result)
+    del result["ours_sizes"]
+    return result
+
+
+# --- output -----------------------------------------------------------------------------------------------
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The human-readable report."""
+    out: list[str] = []
+    pin = f"pinned to core {report['cpu']}" if report["pinned"] else "NOT pinned"
+    load = ", ".join(f"{x:.2f}" for x in report["load_average"])
+    out.append(f"opensupport bench codec — corpus {report['corpus']}, {pin}, load average {load}")
+    out.append("times in ms/frame (median / p95), sizes in KiB/frame; the keyframe (frame 0) is excluded")
+    header = f"{'':16} {'codec':6} {'encode':>15} {'decode':>15} {'KiB/frame':>10} {'key KiB':>9} {'PSNR':>6}  lossless"
+    for name, res in report["scenarios"].items():
+        out += [
+            "",
+            f"{name}: {res['description']} ({res['frames']} frames {res['width']}x{res['height']})",
+            header,
+        ]
+        for codec in ("ours", "x264", "vp9"):
+            r = res[codec]
+            enc = f"{r['encode_ms']['median']:.2f} / {r['encode_ms']['p95']:.2f}"
+            dec = f"{r['decode_ms']['median']:.2f} / {r['decode_ms']['p95']:.2f}"
+            if codec == "ours":
+                psnr, exact = "exact", f"{r['lossless_frames']}/{res['frames']}"
+            else:
+                psnr, exact = f"{r['psnr_db']:.1f}", "-"
+            out.append(
+                f"{'':16} {codec:6} {enc:>15} {dec:>15} {r['kib_per_frame']:>10.2f} {r['keyframe_kib']:>9.1f} {psnr:>6}  {exact}"
+            )
+        ratios = res["ratios"]
+        out.append(
+            f"{'':16} ratios: encode/x264 {ratios['encode_vs_x264']:.3f}, KiB/x264 {ratios['kib_vs_x264']:.3f}, "
+            f"encode/vp9 {ratios['encode_vs_vp9']:.3f}, KiB/vp9 {ratios['kib_vs_vp9']:.3f}, "
+            f"decode/x264 {ratios['decode_vs_x264']:.3f}"
+        )
+        out.append(
+            f"{'':16} unchanged frame: ours {res['ours']['unchanged_encode_ms']:.3f} ms "
+            f"({res['ours']['unchanged_bytes']} B), memcmp {res['memcmp_ms']:.3f} ms, "
+            f"ratio {ratios['unchanged_vs_memcmp']:.2f}"
+        )
+        for key, value in res["focus"].items():
+            if key.endswith("_kib"):
+                out.append(f"{'':16} {key}: {value:.3f} KiB")
+        marks = [
+            f"{'PASS' if t['pass'] else 'FAIL'} {t_name} {t['value']:.3g} <= {t['limit']:.3g}"
+            for t_name, t in res["targets"].items()
+        ]
+        out.append(f"{'':16} targets: " + "; ".join(marks))
+    out += ["", f"targets: {report['targets_passed']} passed, {report['targets_failed']} failed"]
+    return "\n".join(out)
+
+
+def _load_codec(module: str) -> Any:
+    try:
+        codec = importlib.import_module(module)
+    except ImportError as exc:
+        raise BenchError(f"cannot import the codec {module!r}: {exc} (run `make setup`)") from exc
+    for name in ("Encoder", "Decoder"):
+        if not hasattr(codec, name):
+            raise BenchError(f"{module} has no {name}: the codec is not built yet")
+    return codec
+
+
+def run(
+    corpus: Path, scenarios: list[str] | None, limit: int | None, cpu: int | None, module: str
+) -> dict[str, Any]:
+    """Benchmark the corpus and return the report (the ``--json`` object).
+
+    Raises ``BenchError`` or ``CorpusError`` when something needed is missing.
+    """
+    codec = _load_codec(module)
+    available = list_scenarios(corpus)
+    chosen = scenarios or available
+    missing = [s for s in chosen if s not in available]
+    if missing or not chosen:
+        raise BenchError(f"scenarios {missing or chosen} are not in {corpus} (it has {available})")
+    core = pin_to_one_core(cpu)
+    import av
+
+    report: dict[str, Any] = {
+        "corpus": str(corpus),
+        "cpu": core,
+        "pinned": core is not None,
+        "load_average": list(os.getloadavg()),
+        "versions": {"opensupport": _version(), "av": av.__version__},
+        "scenarios": {},
+    }
+    for scenario in chosen:
+        report["scenarios"][scenario] = bench_scenario(codec, corpus, scenario, limit)
+        gc.collect()
+    verdicts = [t["pass"] for res in report["scenarios"].values() for t in res["targets"].values()]
+    report["targets_passed"] = sum(verdicts)
+    report["targets_failed"] = len(verdicts) - sum(verdicts)
+    report["all_pass"] = all(verdicts)
+    return report
+
+
+def _version() -> str:
+    from opensupport import __version__
+
+    return __version__
+
+
+def main(argv: list[str]) -> int:
+    """``opensupport bench codec``; returns the exit code (0 when it ran, whatever the targets say)."""
+    parser = argparse.ArgumentParser(
+        prog="opensupport bench codec",
+        description="The tile codec against x264 and VP9 on a recorded corpus (see `opensupport bench record`).",
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=Path("corpus"), help="corpus directory (default ./corpus)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument(
+        "--scenarios", nargs="+", metavar="NAME", help="scenarios to run (default all recorded)"
+    )
+    parser.add_argument("--frames", type=int, help="use only the first N frames of each scenario")
+    parser.add_argument("--cpu", type=int, help="the core to pin to (default the last allowed core)")
+    parser.add_argument(
+        "--codec",
+        default="opensupport.codec",
+        help="module providing Encoder and Decoder (default opensupport.codec)",
+    )
+    args = parser.parse_args(argv)
+    if args.frames is not None and args.frames < 2:
+        parser.error("--frames must be at least 2")
+    try:
+        report = run(args.corpus, args.scenarios, args.frames, args.cpu, args.codec)
+    except (BenchError, CorpusError) as exc:
+        print(f"opensupport bench codec: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(_finite(report), indent=1, allow_nan=False) if args.json else format_table(report))
+    return 0
