@@ -1,0 +1,178 @@
+"""The pointer as its own data: where it is on the shared monitor and what it looks like.
+
+The screen capture never contains the pointer (mss grabs without it); the host sends the pointer's position
+and shape as their own messages so that the viewer draws it on top, moves it without a new frame, and the
+codec never encodes a pointer trail.
+
+On X11 the shape comes from XFIXES (``GetCursorImage``), and XFIXES announces each new shape with a
+``DisplayCursorNotify`` carrying the shape's serial, so the image is read only when it changed. Without
+XFIXES the source reports the position only.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+from opensupport.host._x11 import open_display
+from opensupport.host.capture import Monitor
+from opensupport.host.errors import CaptureError
+
+log = logging.getLogger(__name__)
+
+#: Largest cursor image passed on, in pixels per side (X cursors are 16..64, accessibility ones up to 256).
+MAX_CURSOR_SIDE = 256
+
+
+@dataclass(frozen=True)
+class CursorShape:
+    """One pointer image: BGRA with premultiplied alpha, ``width * height * 4`` bytes, row after row."""
+
+    #: Changes whenever the shape changes (the X server's cursor serial).
+    serial: int
+    width: int
+    height: int
+    #: The hot spot: the pixel of the image that sits at the pointer's position.
+    hot_x: int
+    hot_y: int
+    pixels: bytes
+
+    def __post_init__(self) -> None:
+        if not (0 < self.width <= MAX_CURSOR_SIDE and 0 < self.height <= MAX_CURSOR_SIDE):
+            raise ValueError(f"cursor size {self.width}x{self.height} out of range")
+        if len(self.pixels) != self.width * self.height * 4:
+            raise ValueError("cursor pixels do not match its size")
+        if not (0 <= self.hot_x < self.width and 0 <= self.hot_y < self.height):
+            raise ValueError("cursor hot spot outside the image")
+
+
+@dataclass(frozen=True)
+class CursorPosition:
+    """Where the pointer is, in pixels of the shared monitor (may be outside it: see ``on_monitor``)."""
+
+    x: int
+    y: int
+    on_monitor: bool
+
+
+@dataclass(frozen=True)
+class CursorUpdate:
+    """What changed since the last poll; None fields are unchanged."""
+
+    position: CursorPosition | None
+    shape: CursorShape | None
+
+
+class CursorSource(abc.ABC):
+    """Reports the pointer's position (relative to the shared monitor) and shape changes."""
+
+    @abc.abstractmethod
+    def set_monitor(self, monitor: Monitor) -> None:
+        """Report positions relative to ``monitor`` from now on (the next poll reports the position)."""
+
+    @abc.abstractmethod
+    def poll(self) -> CursorUpdate | None:
+        """What changed since the last poll, or None. The first poll reports everything known.
+
+        Raises CaptureError if the display went away.
+        """
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the display connection."""
+
+    def __enter__(self) -> CursorSource:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class X11CursorSource(CursorSource):
+    """The pointer of an X display (``None``: ``$DISPLAY``), shapes through XFIXES when it is there.
+
+    Raises X11Unavailable if the display cannot be opened.
+    """
+
+    def __init__(self, display: str | None, monitor: Monitor) -> None:
+        self._display = open_display(display)
+        self._root = self._display.screen().root
+        self._monitor = monitor
+        self._last_position: CursorPosition | None = None
+        self._serial: int | None = None
+        self._shape_changed = False
+        self._notify: tuple[int, int] | None = None
+        if self._display.has_extension("XFIXES"):
+            from Xlib.ext import xfixes
+
+            self._display.xfixes_query_version()
+            self._display.xfixes_select_cursor_input(self._root, xfixes.XFixesDisplayCursorNotifyMask)
+            # python-xlib clones extension event classes per display: match on (code, sub-code).
+            self._notify = self._display.extension_event.DisplayCursorNotify
+            self._shape_changed = True
+            self._display.sync()
+        else:
+            log.info("XFIXES unavailable: the pointer's shape is not reported")
+
+    @property
+    def has_shapes(self) -> bool:
+        """True when shapes are reported (XFIXES is there)."""
+        return self._notify is not None
+
+    def set_monitor(self, monitor: Monitor) -> None:
+        self._monitor = monitor
+        self._last_position = None
+
+    def poll(self) -> CursorUpdate | None:
+        try:
+            self._drain_events()
+            pointer = self._root.query_pointer()
+            shape = self._read_shape() if self._shape_changed else None
+        except CaptureError:
+            raise
+        except Exception as exc:  # python-xlib raises ConnectionClosedError and socket errors
+            raise CaptureError(f"the X connection failed: {exc}") from exc
+        m = self._monitor
+        x, y = pointer.root_x - m.x, pointer.root_y - m.y
+        position = CursorPosition(x, y, bool(pointer.same_screen) and 0 <= x < m.width and 0 <= y < m.height)
+        if position == self._last_position:
+            position_update = None
+        else:
+            position_update = self._last_position = position
+        if position_update is None and shape is None:
+            return None
+        return CursorUpdate(position_update, shape)
+
+    def _drain_events(self) -> None:
+        for _ in range(self._display.pending_events()):
+            event = self._display.next_event()
+            notify = (event.type, getattr(event, "sub_code", None))
+            if notify == self._notify and event.cursor_serial != self._serial:
+                self._shape_changed = True
+
+    def _read_shape(self) -> CursorShape | None:
+        self._shape_changed = False
+        image: Any = self._display.xfixes_get_cursor_image(self._root)
+        if image.cursor_serial == self._serial:
+            return None
+        self._serial = image.cursor_serial
+        w, h = image.width, image.height
+        if not (0 < w <= MAX_CURSOR_SIDE and 0 < h <= MAX_CURSOR_SIDE) or len(image.cursor_image) != w * h:
+            log.info("cursor image %dx%d not passed on", w, h)
+            return None
+        # 32-bit ARGB words, little-endian on the wire to us: the bytes come out as B, G, R, A.
+        pixels = np.asarray(image.cursor_image, dtype="<u4").tobytes()
+        hot_x, hot_y = min(image.xhot, w - 1), min(image.yhot, h - 1)
+        return CursorShape(image.cursor_serial, w, h, hot_x, hot_y, pixels)
+
+    def close(self) -> None:
+        try:
+            self._display.close()
+        except Exception:  # closing a dead connection is not an error worth raising
+            log.debug("closing the X connection failed", exc_info=True)
