@@ -1,70 +1,57 @@
-"""Length-prefixed framing for byte-stream transports (raw TCP).
+"""Stream framing for the session: one record per length-prefixed message (raw TCP to the relay).
 
-The relay contract: on a stream, every message is a 4-byte big-endian length followed by that many bytes.
-One message is one protocol record, so a stream transport feeds ``StreamDeframer`` and hands each record
-it returns to ``Session.receive_data``; it writes ``frame(record)`` for each record of ``data_to_send()``.
-A stream that ends inside a message is a :class:`TruncationError`.
+The relay contract frames every message on a byte stream as a 4-byte big-endian length and the body; the
+parser is the relay's own (:class:`opensupport.protocol.rendezvous.FrameReader`), so there is one
+implementation of the format. This module adapts it to the session: the bound is :data:`MAX_RECORD_SIZE`
+and its errors are :class:`ProtocolError` subclasses. A stream that ends inside a message is a
+:class:`TruncationError`.
 """
 
 from __future__ import annotations
 
-import struct
-
 from ._errors import FramingError, TruncationError
 from ._session import MAX_RECORD_SIZE
-
-#: Bytes of the length prefix.
-LENGTH_PREFIX_SIZE = 4
-#: Largest message the deframer accepts by default (a sealed record); the relay may pass its own bound.
-MAX_FRAME_SIZE = MAX_RECORD_SIZE
-
-_PREFIX = struct.Struct(">I")
+from .rendezvous import FrameReader, RendezvousError, encode_frame
 
 
 def frame(record: bytes) -> bytes:
-    """``record`` with its 4-byte big-endian length prefix. Raises FramingError if it is empty or too big."""
-    if not record or len(record) > 0xFFFFFFFF:
-        raise FramingError("a framed message must hold 1..2**32-1 bytes")
-    return _PREFIX.pack(len(record)) + record
+    """``record`` with its 4-byte big-endian length prefix. Raises FramingError if it exceeds the bound."""
+    if not record or len(record) > MAX_RECORD_SIZE:
+        raise FramingError(f"a record must hold 1..{MAX_RECORD_SIZE} bytes")
+    return encode_frame(record)
 
 
 class StreamDeframer:
-    """Cuts a byte stream into length-prefixed messages, never holding more than one message's bytes."""
+    """Cuts a byte stream into records, never holding more than one record's bytes."""
 
-    def __init__(self, max_size: int = MAX_FRAME_SIZE) -> None:
-        if max_size < 1:
-            raise ValueError("max_size must be positive")
-        self.max_size = max_size
-        self._buffer = bytearray()
-        self._closed = False
+    def __init__(self, max_size: int = MAX_RECORD_SIZE) -> None:
+        self._reader = FrameReader(max_size)
 
     def feed(self, data: bytes) -> list[bytes]:
-        """Add received bytes; return every message now complete, in order.
+        """Add received bytes; return every record now complete, in order.
 
-        Raises FramingError for an empty or oversized message (the stream cannot be trusted after that).
+        Raises FramingError for an oversized length (the stream cannot be trusted after that).
         """
-        if self._closed:
-            raise FramingError("data after the end of the stream")
-        self._buffer += data
-        messages: list[bytes] = []
-        while len(self._buffer) >= LENGTH_PREFIX_SIZE:
-            (length,) = _PREFIX.unpack_from(self._buffer)
-            if not 1 <= length <= self.max_size:
-                raise FramingError(f"framed message of {length} bytes is outside 1..{self.max_size}")
-            end = LENGTH_PREFIX_SIZE + length
-            if len(self._buffer) < end:
-                break
-            messages.append(bytes(self._buffer[LENGTH_PREFIX_SIZE:end]))
-            del self._buffer[:end]
-        return messages
+        if not data:
+            return []
+        try:
+            self._reader.receive_data(data)
+            records = []
+            while (record := self._reader.next_message()) is not None:
+                records.append(record)
+        except RendezvousError as exc:
+            raise FramingError(str(exc)) from exc
+        return records
 
     @property
     def buffered(self) -> int:
-        """Bytes of an incomplete message held."""
-        return len(self._buffer)
+        """Bytes of an incomplete record held."""
+        return self._reader.buffered
 
     def eof(self) -> None:
-        """The stream ended. Raises TruncationError if it ended inside a message."""
-        self._closed = True
-        if self._buffer:
-            raise TruncationError(f"the stream ended inside a message ({len(self._buffer)} bytes pending)")
+        """The stream ended. Raises TruncationError if it ended inside a record."""
+        self._reader.receive_data(b"")
+        try:
+            self._reader.next_message()
+        except RendezvousError as exc:
+            raise TruncationError(f"the stream ended inside a record: {exc}") from exc

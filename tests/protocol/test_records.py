@@ -111,7 +111,7 @@ def test_truncated_stream_is_a_truncation_error() -> None:
     records = deframer.feed(stream[:-7])
     assert len(records) == 2
     pair.deliver(Role.HOST, records)
-    with pytest.raises(TruncationError, match="inside a message"):
+    with pytest.raises(TruncationError, match="inside a record"):
         deframer.eof()
 
 
