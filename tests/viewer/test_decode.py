@@ -8,12 +8,11 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication
-from viewer_helpers import grab_pixels
-
 from opensupport.viewer.decode import DecodeFailure, DecodeWorker, FrameUpdate
 from opensupport.viewer.display import DisplayModel, FrameStore, ViewMode
 from opensupport.viewer.ui.window import ViewerWindow
+from PySide6.QtCore import QCoreApplication
+from viewer_helpers import grab_pixels
 
 #: Four rectangles far apart; every fake update paints all of them with one value.
 RECTS = [(0, 0, 16, 8), (40, 2, 8, 20), (10, 30, 30, 10), (56, 34, 8, 6)]
