@@ -153,9 +153,11 @@ class PollingChangeDetector:
         min_interval: float = MIN_POLL_INTERVAL,
         max_interval: float = MAX_POLL_INTERVAL,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._grab = grab
         self._sleep = sleep
+        self._clock = clock
         self.min_interval = min_interval
         self.max_interval = max_interval
         self.interval = min_interval
@@ -176,18 +178,18 @@ class PollingChangeDetector:
 
     def wait(self, timeout: float) -> list[Rect]:
         """Poll until the frame differs from the last one or ``timeout`` passes; the changed bounding box."""
-        deadline = time.monotonic() + max(0.0, timeout)
+        deadline = self._clock() + max(0.0, timeout)
         while True:
             if self._previous is not None:
                 next_poll = self._last_poll + self.interval
-                now = time.monotonic()
+                now = self._clock()
                 if next_poll > deadline:
                     self._sleep(max(0.0, deadline - now))
                     return []
                 if next_poll > now:
                     self._sleep(next_poll - now)
             frame = self._grab()
-            self._last_poll = time.monotonic()
+            self._last_poll = self._clock()
             previous, self._previous = self._previous, frame
             if previous is None or previous.shape != frame.shape:
                 self._fresh = frame
