@@ -1,0 +1,125 @@
+"""``opensupport viewer``: the agent's viewer window.
+
+Until the agent login (the admin API) and the session transport are wired in, the session code is given on
+the command line and the window says that it waits for a connection: nothing is connected, nothing is
+pretended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from opensupport.protocol import SessionCode
+from opensupport.viewer.display import ViewMode
+
+__all__ = ["ViewerConfig", "main", "parse_args", "validate_server_url"]
+
+_SCHEMES = ("http", "https", "ws", "wss")
+
+
+@dataclass(frozen=True)
+class ViewerConfig:
+    """What the command line asked for."""
+
+    server: str
+    code: SessionCode
+    view_only: bool
+    mode: ViewMode
+    offscreen: bool
+
+
+def validate_server_url(url: str) -> str:
+    """The server URL, checked: http(s) or ws(s), with a host. Raises ValueError with a message for the user."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in _SCHEMES:
+        raise ValueError(f"the server URL must start with one of {', '.join(s + '://' for s in _SCHEMES)}")
+    if not parts.hostname:
+        raise ValueError("the server URL has no host name")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ValueError(f"bad port in the server URL: {exc}") from None
+    if parts.username or parts.password:
+        raise ValueError("the server URL must not carry a user name or password")
+    return url.strip()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opensupport viewer", description="See and control a customer's screen (the agent's viewer)."
+    )
+    parser.add_argument(
+        "--server",
+        required=True,
+        metavar="URL",
+        help="the OpenSupport server, e.g. https://support.example.com",
+    )
+    parser.add_argument(
+        "--code",
+        required=True,
+        metavar="CODE",
+        help="the session code read to the customer (ABC123-12345678)",
+    )
+    parser.add_argument("--view-only", action="store_true", help="start in view-only mode")
+    parser.add_argument(
+        "--mode",
+        choices=[m.value for m in ViewMode],
+        default=ViewMode.FIT.value,
+        help="fit to the window or 1:1",
+    )
+    parser.add_argument(
+        "--offscreen", action="store_true", help="render without a display (QT_QPA_PLATFORM=offscreen)"
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> ViewerConfig:
+    """Parse the command line. Raises SystemExit(2) with a message on bad arguments (argparse's way)."""
+    parser = _parser()
+    args = parser.parse_args(list(argv))
+    try:
+        server = validate_server_url(args.server)
+    except ValueError as exc:
+        parser.error(f"--server: {exc}")
+    try:
+        code = SessionCode.parse(args.code)
+    except ValueError as exc:
+        parser.error(f"--code: {exc}")
+    return ViewerConfig(server, code, args.view_only, ViewMode(args.mode), args.offscreen)
+
+
+def waiting_message(config: ViewerConfig) -> str:
+    """The status text while no session is connected."""
+    return f"Waiting for a connection to {config.server} — code {config.code} (the session transport is not wired in yet)"
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the viewer until its window is closed; returns the exit code (2 for bad arguments)."""
+    try:
+        config = parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if config.offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    # Qt is imported only now, so that argument errors need no display and no Qt.
+    from opensupport.viewer.display import DisplayModel
+    from opensupport.viewer.ui.window import ViewerWindow
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["opensupport viewer"])
+    window = ViewerWindow(DisplayModel(mode=config.mode, view_only=config.view_only))
+    window.set_view_only(config.view_only)
+    window.set_connection_status(waiting_message(config))
+    window.show()
+    # The secret half of the code stays off the terminal (and any log collecting it).
+    print(
+        f"opensupport viewer: waiting for a connection to {config.server} (routing id {config.code.routing_id})",
+        flush=True,
+    )
+    sys.stdout.flush()
+    return int(app.exec())
