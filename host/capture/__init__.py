@@ -6,6 +6,9 @@ events, waits with :class:`PollingChangeDetector`.
 
 from __future__ import annotations
 
+import os
+import sys
+
 from opensupport.host.capture._base import (
     MAX_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
@@ -20,6 +23,17 @@ from opensupport.host.capture._base import (
 from opensupport.host.capture._x11 import X11Capture
 from opensupport.host.errors import CaptureError
 
+
+def open_capture(display: str | None = None, *, monitor: int = 0) -> CaptureBackend:
+    """The capture backend of this desktop, on monitor ``monitor``.
+
+    Raises CaptureError where no backend exists yet (Windows, macOS, a Wayland session without X).
+    """
+    if display is not None or (sys.platform.startswith(("linux", "freebsd")) and os.environ.get("DISPLAY")):
+        return X11Capture(display, monitor=monitor)
+    raise CaptureError(f"no screen capture backend for this desktop ({sys.platform}, no X display) yet")
+
+
 __all__ = [
     "MAX_POLL_INTERVAL",
     "MIN_POLL_INTERVAL",
@@ -32,4 +46,5 @@ __all__ = [
     "X11Capture",
     "bounding_rect",
     "changed_rect",
+    "open_capture",
 ]

@@ -59,7 +59,11 @@ class X11Capture(CaptureBackend):
 
         self._display = open_display(display)
         self._root = self._display.screen().root
-        self._sct = _open_mss(display)
+        try:
+            self._sct = _open_mss(display)
+        except CaptureError:
+            self._display.close()
+            raise
         self._damage: int | None = None
         self._poller: PollingChangeDetector | None = None
         if use_damage and self._display.has_extension("DAMAGE"):
@@ -71,7 +75,11 @@ class X11Capture(CaptureBackend):
         else:
             log.info("X DAMAGE unavailable or disabled: capture polls for changes")
             self._poller = PollingChangeDetector(self._grab_now)
-        self._monitor = self._monitor_at(monitor)
+        try:
+            self._monitor = self._monitor_at(monitor)
+        except CaptureError:
+            self.close()
+            raise
         self._pending_full = True
 
     @property

@@ -7,10 +7,25 @@ event reaches the desktop (view-only, the shared monitor's bounds, held keys). A
 
 from __future__ import annotations
 
+import os
+import sys
+
+from opensupport.host.errors import InputError
 from opensupport.host.input._base import InputBackend
 from opensupport.host.input._x11 import REMAP_REUSE_DELAY, X11Input
 from opensupport.host.input.injector import MAX_HELD_KEYS, InputInjector
 from opensupport.host.input.mapping import ViewTransform, frame_to_root
+
+
+def open_input(display: str | None = None) -> InputBackend:
+    """The input backend of this desktop.
+
+    Raises InputError where no backend exists yet (Windows, macOS, a Wayland session without X).
+    """
+    if display is not None or (sys.platform.startswith(("linux", "freebsd")) and os.environ.get("DISPLAY")):
+        return X11Input(display)
+    raise InputError(f"no input backend for this desktop ({sys.platform}, no X display) yet")
+
 
 __all__ = [
     "MAX_HELD_KEYS",
@@ -20,4 +35,5 @@ __all__ = [
     "ViewTransform",
     "X11Input",
     "frame_to_root",
+    "open_input",
 ]

@@ -158,3 +158,31 @@ def test_polling_backs_off_while_idle_and_speeds_up_on_change() -> None:
     assert detector.wait(1.0) == [Rect(3, 2, 1, 1)]
     assert detector.interval == detector.min_interval
     assert detector.take_frame() is changed
+
+
+def test_a_change_between_report_and_grab_is_reported_again(capture: X11Capture, xserver: XServer) -> None:
+    capture.wait_for_change(1.0)
+    capture.grab()
+    first = SolidWindow(xserver.display, 10, 10, 20, 20, 0x0000FF)
+    second: SolidWindow | None = None
+    try:
+        assert covers(capture.wait_for_change(5.0), Rect(10, 10, 20, 20))
+        second = SolidWindow(xserver.display, 900, 600, 20, 20, 0xFFFFFF)  # after the report, before the grab
+        capture.grab()
+        assert covers(capture.wait_for_change(5.0), Rect(900, 600, 20, 20))
+    finally:
+        first.close()
+        if second is not None:
+            second.close()
+
+
+def test_open_capture_and_open_input_pick_x11(xserver: XServer) -> None:
+    from opensupport.host.capture import open_capture
+    from opensupport.host.input import X11Input, open_input
+
+    with open_capture(xserver.display, monitor=1) as backend:
+        assert isinstance(backend, X11Capture) and backend.monitor.name == "right"
+    with open_input(xserver.display) as backend_in:
+        assert isinstance(backend_in, X11Input)
+    with pytest.raises(CaptureError):
+        open_capture(xserver.display, monitor=2)
