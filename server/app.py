@@ -53,16 +53,18 @@ def _routers(package: Any) -> list[Any]:
     return routers
 
 
-def _relay_routes(app: FastAPI) -> list[Any]:
-    """The relay's routes, or none (with a log line) while the relay package is not installed."""
+def _relay_routes(app: FastAPI, relay_config: Any) -> list[Any]:
+    """The relay's routes (and ``app.state.relay``), or none, with a log line, when the relay package is
+    not installed."""
     try:
         from opensupport.server.relay import Relay, RelayConfig, relay_routes
     except ImportError as exc:
         if exc.name and exc.name.startswith("opensupport.server.relay"):
             log.warning("the relay (opensupport.server.relay) is not available: /relay is not served")
+            app.state.relay = None
             return []
         raise
-    relay = Relay(RelayConfig())
+    relay = Relay(relay_config or RelayConfig())
     app.state.relay = relay
     return list(relay_routes(relay))
 
@@ -71,12 +73,13 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-def create_app(settings: Settings, *, announce: bool = True) -> FastAPI:
+def create_app(settings: Settings, *, announce: bool = True, relay_config: Any = None) -> FastAPI:
     """Build the server application for ``settings``.
 
     Migrates the database to the newest schema and, on a fresh database, creates the first company and
     the administrator ``admin`` (printing a generated password once when ``OPENSUPPORT_ADMIN_PASSWORD``
-    is not set and ``announce`` is true). Raises SQLAlchemy errors if the database cannot be reached.
+    is not set and ``announce`` is true). ``relay_config`` is the relay's ``RelayConfig`` (defaults when
+    None). Raises SQLAlchemy errors if the database cannot be reached.
     """
     database = Database(settings.database_url)
     database.upgrade()
@@ -92,8 +95,15 @@ def create_app(settings: Settings, *, announce: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        database.dispose()
+        relay = app.state.relay
+        if relay is not None:
+            await relay.start()
+        try:
+            yield
+        finally:
+            if relay is not None:
+                await relay.close()
+            database.dispose()
 
     app = FastAPI(
         title="OpenSupport server",
@@ -111,7 +121,7 @@ def create_app(settings: Settings, *, announce: bool = True) -> FastAPI:
 
     for router in _routers(web_package) + _routers(api_package):
         app.include_router(router)
-    for route in _relay_routes(app):
+    for route in _relay_routes(app, relay_config):
         app.router.routes.append(route)
 
     @app.get("/", include_in_schema=False)
@@ -129,14 +139,14 @@ def create_app(settings: Settings, *, announce: bool = True) -> FastAPI:
         message = _("The form has expired or did not come from this site. Reload the page and try again.")
         if not _wants_html(request) or request.headers.get(CSRF_HEADER):
             return JSONResponse({"detail": message}, status_code=403)
-        return render(request, "error.html", {"message": message}, status_code=403)
+        return render(request, "error.html", {"message": message, "admin": None}, status_code=403)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if not _wants_html(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         message = exc.detail if exc.status_code != 404 else _("The page was not found.")
-        return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+        return render(request, "error.html", {"message": message, "admin": None}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -147,6 +157,6 @@ def create_app(settings: Settings, *, announce: bool = True) -> FastAPI:
         if not _wants_html(request):
             return JSONResponse({"detail": errors}, status_code=422)
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
-        return render(request, "error.html", {"message": message}, status_code=422)
+        return render(request, "error.html", {"message": message, "admin": None}, status_code=422)
 
     return app

@@ -20,6 +20,16 @@ _hasher = PasswordHasher()  # argon2id
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+def configure_hasher(*, time_cost: int, memory_cost: int, parallelism: int = 1) -> None:
+    """Change the cost of new argon2id hashes (existing hashes keep their own parameters).
+
+    Only the test suite lowers it, to stay fast on a loaded machine; the server uses argon2-cffi's defaults.
+    """
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
 def hash_password(password: str) -> str:
     """The argon2id hash of ``password``."""
     return _hasher.hash(password)

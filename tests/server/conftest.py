@@ -1,12 +1,13 @@
 """Fixtures for the server tests: the app on SQLite and on PostgreSQL, clients logged in as administrator.
 
 ``database_url`` is parametrized over both databases: every test that uses it (directly or through
-``app``/``client``/``admin``) runs twice. On PostgreSQL each test gets its own schema in the session's
-fresh database, so tests never see each other's rows.
+``app``/``client``/``admin``) runs twice. Each test gets its own database, copied from one migrated once
+per session (with the first company and its administrator), so tests never see each other's rows.
 """
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,22 +16,60 @@ import pytest
 from adminclient import ADMIN_PASSWORD, Client
 from fastapi import FastAPI
 from opensupport.server.app import create_app
+from opensupport.server.bootstrap import ensure_first_company
 from opensupport.server.config import Settings
+from opensupport.server.db import Database
+from opensupport.server.security import configure_hasher
 from sqlalchemy import create_engine
+
+# Tests hash many passwords; argon2id at its production cost takes ~0.5 s each on a loaded 2-core machine.
+configure_hasher(time_cost=1, memory_cost=1024)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database migrated to the newest schema once, with the first company (copied per test)."""
+    path = tmp_path_factory.mktemp("template") / "server.sqlite3"
+    _prepare(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_template(postgres_url: str) -> str:
+    """A PostgreSQL database migrated once, with the first company; tests get copies (CREATE ... TEMPLATE)."""
+    _prepare(postgres_url)
+    return postgres_url.rsplit("/", 1)[1]
+
+
+def _prepare(url: str) -> None:
+    database = Database(url)
+    database.upgrade()
+    ensure_first_company(database, ADMIN_PASSWORD)
+    database.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database: an SQLite file, or a new schema in the session's PostgreSQL database."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database holding only the first company: a copy of the migrated SQLite file, or a new
+    PostgreSQL database made from the migrated template database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    base: str = request.getfixturevalue("postgres_url")
-    schema = "t_" + uuid.uuid4().hex[:12]
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine.dispose()
-    return f"{base}?options=-csearch_path%3D{schema}"
+        path = tmp_path / "server.sqlite3"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("_postgres_template")
+    server = request.getfixturevalue("postgres_url").rsplit("/", 1)[0]
+    name = "t_" + uuid.uuid4().hex[:12]
+    # CREATE DATABASE ... TEMPLATE needs a connection to some other database than the template
+    admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield server + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture

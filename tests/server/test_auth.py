@@ -68,8 +68,8 @@ def test_post_without_or_with_foreign_csrf_token_is_refused(client: Client) -> N
     response = client.post("/manage/login", data={"login_id": "admin", "password": ADMIN_PASSWORD})
     assert response.status_code == 403
     # a token made for another browser (another CSRF cookie) does not work either
-    with Client(client.app, base_url="http://testserver") as other:
-        foreign = other.csrf()
+    other = Client(client.app, base_url="http://testserver")  # no lifespan: the app is already running
+    foreign = other.csrf()
     response = client.post(
         "/manage/login", data={"login_id": "admin", "password": ADMIN_PASSWORD, "csrf_token": foreign}
     )
