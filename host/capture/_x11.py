@@ -34,6 +34,10 @@ from opensupport.host.errors import CaptureError
 
 log = logging.getLogger(__name__)
 
+#: How often (seconds) the monitor layout is read again while waiting: RandR sends no event when monitors
+#: are redefined (``xrandr --setmonitor``), so a one-round-trip check replaces one.
+LAYOUT_CHECK_INTERVAL = 1.0
+
 
 def _open_mss(display: str | None) -> Any:
     try:
@@ -81,6 +85,7 @@ class X11Capture(CaptureBackend):
             self.close()
             raise
         self._pending_full = True
+        self._next_layout_check = time.monotonic() + LAYOUT_CHECK_INTERVAL
 
     @property
     def uses_damage(self) -> bool:
@@ -153,13 +158,49 @@ class X11Capture(CaptureBackend):
             frame = self._poller.take_frame()
             if frame is not None:
                 return frame
-        return self._grab_now()
+        try:
+            return self._grab_now()
+        except CaptureError:
+            # The screen may have shrunk under the monitor: follow the layout once, then try again.
+            if not self._follow_layout():
+                raise
+            return self._grab_now()
+
+    def _follow_layout(self) -> bool:
+        """Read the monitors again and follow the selected one (by name) to its new geometry.
+
+        True if the selected monitor changed: the next wait reports all of it, and :attr:`monitor` says
+        where it is now (a monitor that went away is replaced by the one at its index, or the first).
+        """
+        self._next_layout_check = time.monotonic() + LAYOUT_CHECK_INTERVAL
+        monitors = self.monitors()
+        current = self._monitor
+        same = next((m for m in monitors if current.name and m.name == current.name), None)
+        if same is None:
+            same = monitors[current.index] if current.index < len(monitors) else monitors[0]
+        if same == current:
+            return False
+        log.info("monitor %r is now %r", current, same)
+        self._monitor = same
+        self._pending_full = True
+        if self._poller is not None:
+            self._poller.reset()
+        return True
 
     # -- changes -----------------------------------------------------------------------------------------
 
     def wait_for_change(self, timeout: float) -> list[Rect]:
+        if time.monotonic() >= self._next_layout_check:
+            self._follow_layout()
+        deadline = time.monotonic() + max(0.0, timeout)
         if self._poller is not None:
-            return self._poller.wait(timeout)
+            while True:
+                wait = min(deadline, self._next_layout_check) - time.monotonic()
+                rects = self._poller.wait(max(0.0, wait))
+                if rects or time.monotonic() >= deadline:
+                    return rects
+                if time.monotonic() >= self._next_layout_check:
+                    self._follow_layout()  # a new layout resets the poller: its next wait reports it all
         mon = self._monitor.rect
         if self._pending_full:
             # A new consumer or a new monitor: everything counts as changed. Reset the damage first so that
@@ -167,7 +208,6 @@ class X11Capture(CaptureBackend):
             self._pending_full = False
             self._collect_damage(reset=True)
             return [Rect(0, 0, mon.w, mon.h)]
-        deadline = time.monotonic() + max(0.0, timeout)
         while True:
             rects = self._collect_damage(reset=False)
             if rects:
@@ -177,15 +217,15 @@ class X11Capture(CaptureBackend):
                     local = [Rect(r.x - mon.x, r.y - mon.y, r.w, r.h) for r in clipped]
                     return [bounding_rect(local)] if len(local) > MAX_RECTS else local
                 continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 return []
+            if now >= self._next_layout_check and self._follow_layout():
+                return self.wait_for_change(0.0)
             try:
-                ready, _, _ = select.select([self._display.fileno()], [], [], remaining)
+                select.select([self._display.fileno()], [], [], min(deadline, self._next_layout_check) - now)
             except (OSError, ValueError) as exc:
                 raise CaptureError(f"the X connection failed: {exc}") from exc
-            if not ready:
-                return []
 
     def _collect_damage(self, *, reset: bool) -> list[Rect]:
         """The damaged rectangles queued on the connection (root coordinates); ``reset`` subtracts first."""

@@ -186,3 +186,25 @@ def test_open_capture_and_open_input_pick_x11(xserver: XServer) -> None:
         assert isinstance(backend_in, X11Input)
     with pytest.raises(CaptureError):
         open_capture(xserver.display, monitor=2)
+
+
+def test_capture_follows_its_monitor_when_the_layout_changes(
+    any_capture: X11Capture, xserver: XServer
+) -> None:
+    any_capture.select_monitor(1)
+    any_capture.wait_for_change(1.0)
+    any_capture.grab()
+    name, x, y, w, h = MONITORS[1]
+    try:
+        xserver.run("xrandr", "--delmonitor", name)
+        xserver.run("xrandr", "--setmonitor", name, "1000/264x700/185+1300+50", "none")
+        # RandR sends no event for this: the capture notices within its layout check interval.
+        rects = any_capture.wait_for_change(5.0)
+        assert rects == [Rect(0, 0, 1000, 700)]
+        assert (any_capture.monitor.x, any_capture.monitor.y, any_capture.monitor.name) == (1300, 50, name)
+        assert any_capture.grab().shape == (700, 1000, 4)
+    finally:
+        xserver.run("xrandr", "--delmonitor", name)
+        xserver.run(
+            "xrandr", "--setmonitor", name, f"{w}/{w * 254 // 960}x{h}/{h * 254 // 960}+{x}+{y}", "none"
+        )
