@@ -27,6 +27,7 @@ import numpy as np
 from .meter import StatsMeter
 
 __all__ = [
+    "CursorImage",
     "DisplayModel",
     "FrameStore",
     "Monitor",
@@ -336,8 +337,39 @@ class MonitorLayout:
         raise KeyError(index)
 
 
+#: Largest cursor image accepted (the protocol's bound).
+MAX_CURSOR_SIDE = 128
+
+
+@dataclass(frozen=True)
+class CursorImage:
+    """The host's pointer shape: ``pixels`` is width*height*4 bytes BGRA (straight alpha), hot spot inside."""
+
+    width: int
+    height: int
+    hot_x: int
+    hot_y: int
+    pixels: bytes
+
+    def __post_init__(self) -> None:
+        if not (0 < self.width <= MAX_CURSOR_SIDE and 0 < self.height <= MAX_CURSOR_SIDE):
+            raise ValueError(f"bad cursor size {self.width}x{self.height}")
+        if not (0 <= self.hot_x < self.width and 0 <= self.hot_y < self.height):
+            raise ValueError(
+                f"hot spot {self.hot_x},{self.hot_y} outside the {self.width}x{self.height} cursor"
+            )
+        if not isinstance(self.pixels, bytes) or len(self.pixels) != self.width * self.height * 4:
+            raise ValueError("cursor pixels must be width*height*4 bytes")
+
+
 class DisplayModel:
-    """Everything the remote-screen widget shows, without Qt: framebuffer, layout, meter, view-only."""
+    """Everything the remote-screen widget shows, without Qt: framebuffer, layout, meter, view-only.
+
+    The host's pointer travels as its own messages (shape and position). While the agent controls the
+    host, the local pointer takes the remote shape and the host's position is not drawn (it follows the
+    agent's pointer, a round trip late). In view-only mode the remote pointer is drawn where the host
+    says it is, so that the agent sees where the customer points.
+    """
 
     def __init__(
         self, *, mode: ViewMode = ViewMode.FIT, view_only: bool = False, smooth: bool = True
@@ -352,6 +384,38 @@ class DisplayModel:
         self.device_pixel_ratio = 1.0
         self.monitors = MonitorLayout()
         self.meter = StatsMeter()
+        self.cursor_image: CursorImage | None = None
+        #: Where the host's pointer is (frame pixels), None while hidden or unknown.
+        self.cursor_position: tuple[int, int] | None = None
+
+    def draws_remote_cursor(self) -> bool:
+        """Whether the widget draws the host's pointer itself (view-only mode, shape and position known)."""
+        return self.view_only and self.cursor_image is not None and self.cursor_position is not None
+
+    def cursor_origin(self, t: ViewTransform | None = None) -> tuple[int, int] | None:
+        """The widget point where the drawn remote pointer's top-left corner goes (its hot spot lands on
+        the host position; the image is not scaled, so it stays readable in a downscaled view)."""
+        if self.cursor_image is None or self.cursor_position is None:
+            return None
+        t = self.transform() if t is None else t
+        if t.empty:
+            return None
+        cx, cy = t.to_widget(self.cursor_position[0] + 0.5, self.cursor_position[1] + 0.5)
+        return math.floor(cx) - self.cursor_image.hot_x, math.floor(cy) - self.cursor_image.hot_y
+
+    def cursor_rect(self, t: ViewTransform | None = None) -> WidgetRect | None:
+        """The widget rectangle the drawn remote pointer covers, clipped; None when off the widget."""
+        t = self.transform() if t is None else t
+        origin = self.cursor_origin(t)
+        if origin is None or self.cursor_image is None:
+            return None
+        x, y = origin
+        x0, y0 = max(0, x), max(0, y)
+        x1 = min(t.widget_width, x + self.cursor_image.width)
+        y1 = min(t.widget_height, y + self.cursor_image.height)
+        if x0 >= x1 or y0 >= y1:
+            return None
+        return WidgetRect(x0, y0, x1 - x0, y1 - y0)
 
     def transform(self) -> ViewTransform:
         """The current widget <-> frame transform (scroll clamped)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from opensupport.viewer.decode import FrameUpdate
-from opensupport.viewer.display import DisplayModel, ViewMode
+from opensupport.viewer.display import CursorImage, DisplayModel, ViewMode
 from opensupport.viewer.events import (
     ButtonPress,
     ButtonRelease,
@@ -348,3 +348,58 @@ def test_view_only_releases_what_was_held(sink: RecordingSink) -> None:
     sink.events.clear()
     screen.controller.set_view_only(True)
     assert sink.events == [ButtonRelease(MouseButton.LEFT, *at), KeyRelease(Keysym.SHIFT_L)]
+
+
+def cursor_image() -> CursorImage:
+    # 6x5, opaque red except a transparent first column; hot spot (2, 1).
+    pixels = np.zeros((5, 6, 4), np.uint8)
+    pixels[:, 1:] = (0, 0, 255, 255)
+    return CursorImage(6, 5, 2, 1, pixels.tobytes())
+
+
+def test_the_host_pointer_is_drawn_in_view_only_and_lent_to_the_local_pointer_otherwise() -> None:
+    frame = block_frame(150, 90, block=10, seed=8)
+    screen = make_screen(frame, (200, 120), ViewMode.ONE_TO_ONE)  # picture at (25, 15)
+    screen.set_cursor_shape(cursor_image())
+    screen.set_cursor_position(50, 40)
+    # In control: not drawn, the local pointer has the host's shape and hot spot.
+    assert np.array_equal(grab_pixels(screen)[15:105, 25:175], frame)
+    assert screen.cursor().pixmap().width() == 6 and screen.cursor().hotSpot() == QPoint(2, 1)
+    screen.model.view_only = True
+    screen.view_only_changed()
+    shown = grab_pixels(screen)
+    top_left = (25 + 50 - 2, 15 + 40 - 1)
+    red = np.array([0, 0, 255, 255], np.uint8)
+    assert (shown[top_left[1] : top_left[1] + 5, top_left[0] + 1 : top_left[0] + 6] == red).all()
+    # The transparent column shows the frame underneath.
+    assert np.array_equal(shown[top_left[1] : top_left[1] + 5, top_left[0]], frame[39:44, 48])
+    assert screen.cursor().shape() == Qt.CursorShape.ArrowCursor
+    # Moved, then hidden: the old place shows the frame again.
+    screen.set_cursor_position(100, 60)
+    shown = grab_pixels(screen)
+    assert np.array_equal(
+        shown[top_left[1] : top_left[1] + 5, top_left[0] : top_left[0] + 6], frame[39:44, 48:54]
+    )
+    assert (shown[15 + 59 : 15 + 64, 25 + 99 : 25 + 104] == red).all()
+    screen.set_cursor_position(0, 0, visible=False)
+    assert np.array_equal(grab_pixels(screen)[15:105, 25:175], frame)
+
+
+def test_cursor_images_are_validated() -> None:
+    with pytest.raises(ValueError):
+        CursorImage(6, 5, 6, 1, bytes(120))
+    with pytest.raises(ValueError):
+        CursorImage(6, 5, 0, 0, bytes(119))
+    with pytest.raises(ValueError):
+        CursorImage(129, 1, 0, 0, bytes(129 * 4))
+
+
+def test_auto_repeat_from_qt(sink: RecordingSink) -> None:
+    screen = make_screen(None, (100, 80), ViewMode.FIT, sink)
+    none = Qt.KeyboardModifier.NoModifier
+    QApplication.sendEvent(screen, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_X, none, "x"))
+    for _ in range(2):
+        QApplication.sendEvent(screen, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_X, none, "x", True))
+        QApplication.sendEvent(screen, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_X, none, "x", True))
+    QApplication.sendEvent(screen, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_X, none, "x"))
+    assert sink.events == [KeyPress(ord("x"), "x")] * 3 + [KeyRelease(ord("x"))]

@@ -14,12 +14,13 @@ from collections.abc import Callable
 
 import numpy as np
 from opensupport.viewer.decode import DecodeFailure, DecodeWorker, FrameDecoder, FrameUpdate
-from opensupport.viewer.display import DisplayModel, ViewMode
+from opensupport.viewer.display import CursorImage, DisplayModel, ViewMode
 from opensupport.viewer.events import InputError, MouseButton
 from opensupport.viewer.input import InputController
-from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QCursor,
     QFocusEvent,
     QImage,
     QInputMethodEvent,
@@ -27,6 +28,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
@@ -78,6 +80,7 @@ class RemoteScreen(QWidget):
         self.model = controller.model
         self._image: QImage | None = None
         self._image_source: np.ndarray | None = None
+        self._cursor_qimage: QImage | None = None
         #: Frame updates received, for the status line and the tests.
         self.updates_received = 0
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -100,6 +103,39 @@ class RemoteScreen(QWidget):
             r = self.model.repaint_rect(rect, t)
             if r is not None:
                 self.update(QRect(r.x, r.y, r.w, r.h))
+
+    # -- the host's pointer ------------------------------------------------------------------------------
+
+    def set_cursor_shape(self, image: CursorImage) -> None:
+        """The host's pointer shape changed (GUI thread)."""
+        self._update_cursor_rect()
+        self.model.cursor_image = image
+        # BGRA bytes in memory with straight alpha are Qt's ARGB32 on little-endian machines; copy() makes
+        # the QImage own its pixels.
+        self._cursor_qimage = QImage(
+            image.pixels, image.width, image.height, image.width * 4, QImage.Format.Format_ARGB32
+        ).copy()
+        self.view_only_changed()
+
+    def set_cursor_position(self, x: int, y: int, visible: bool = True) -> None:
+        """The host's pointer moved to frame pixel (x, y), or was hidden (GUI thread)."""
+        self._update_cursor_rect()
+        self.model.cursor_position = (x, y) if visible else None
+        self._update_cursor_rect()
+
+    def view_only_changed(self) -> None:
+        """Follow the view-only flag: draw the host's pointer, or lend its shape to the local one."""
+        if self.model.view_only or self._cursor_qimage is None or self.model.cursor_image is None:
+            self.unsetCursor()
+        else:
+            image = self.model.cursor_image
+            self.setCursor(QCursor(QPixmap.fromImage(self._cursor_qimage), image.hot_x, image.hot_y))
+        self._update_cursor_rect()
+
+    def _update_cursor_rect(self) -> None:
+        r = self.model.cursor_rect()
+        if r is not None:
+            self.update(QRect(r.x, r.y, r.w, r.h))
 
     def connect_bridge(self, bridge: DecodeBridge) -> None:
         """Receive a decode worker's updates through ``bridge``."""
@@ -134,6 +170,10 @@ class RemoteScreen(QWidget):
                 self._fill_around(painter, target)
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.model.filtered(t))
                 painter.drawImage(target, self._image, QRectF(0, 0, t.frame_width, t.frame_height))
+            origin = self.model.cursor_origin(t)
+            if self.model.draws_remote_cursor() and origin is not None and self._cursor_qimage is not None:
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+                painter.drawImage(QPoint(*origin), self._cursor_qimage)
         finally:
             painter.end()
 

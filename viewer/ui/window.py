@@ -120,6 +120,7 @@ class ViewerWindow(QMainWindow):
     def set_view_only(self, on: bool) -> None:
         """View-only: no input reaches the host from this viewer (the host enforces it too)."""
         self.controller.set_view_only(on)
+        self.remote_screen.view_only_changed()
         if self.view_only_action.isChecked() != on:
             self.view_only_action.setChecked(on)
         self.send_keys_button.setEnabled(not on)
