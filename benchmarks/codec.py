@@ -189,11 +189,17 @@ def run_ours(codec: Any, frames: list[np.ndarray]) -> tuple[dict[str, Any], list
     unchanged_exact = True
     gc.disable()
     try:
-        for frame in frames:
+        for index, frame in enumerate(frames):
             start = time.perf_counter_ns()
-            data = encoder.encode(frame)
+            try:
+                data = encoder.encode(frame)
+            except Exception as exc:
+                raise BenchError(f"our encoder failed on frame {index}: {exc!r}") from exc
             middle = time.perf_counter_ns()
-            framebuffer, _rects = decoder.decode(data)
+            try:
+                framebuffer, _rects = decoder.decode(data)
+            except Exception as exc:
+                raise BenchError(f"our decoder failed on frame {index}: {exc!r}") from exc
             end = time.perf_counter_ns()
             encode_ms.append((middle - start) / 1e6)
             decode_ms.append((end - middle) / 1e6)
@@ -224,6 +230,9 @@ def run_ours(codec: Any, frames: list[np.ndarray]) -> tuple[dict[str, Any], list
             floor_ms += memcmp_ms(frame, copy, UNCHANGED_REPEATS)
     finally:
         gc.enable()
+        close = getattr(encoder, "close", None)
+        if close is not None:
+            close()
     result = {
         "encode_ms": stats(encode_ms[1:]),
         "decode_ms": stats(decode_ms[1:]),
@@ -373,7 +382,10 @@ def bench_scenario(codec: Any, corpus: Path, scenario: str, limit: int | None) -
     manifest, frames = load_scenario(corpus, scenario, limit)
     if len(frames) < 2:
         raise BenchError(f"{scenario}: needs at least 2 frames, has {len(frames)}")
-    ours, sizes, floor_ms = run_ours(codec, frames)
+    try:
+        ours, sizes, floor_ms = run_ours(codec, frames)
+    except BenchError as exc:
+        raise BenchError(f"{scenario}: {exc}") from exc
     x264 = run_peer("libx264", "h264", X264_OPTIONS, frames, manifest.fps)
     vp9 = run_peer("libvpx-vp9", "vp9", VP9_OPTIONS, frames, manifest.fps)
     floor = float(np.median(floor_ms))
