@@ -16,6 +16,10 @@ from opensupport.host.events import MouseButton
 class InputBackend(abc.ABC):
     """Replays keys, text and pointer input on the host's desktop."""
 
+    #: True when the desktop repeats a held key by itself (the X server does): the viewer's own repeats of a
+    #: held key are then absorbed, or every repeat would come twice.
+    repeats_held_keys: bool = False
+
     @abc.abstractmethod
     def press_key(self, keysym: int) -> None:
         """Press the key of ``keysym``. A character keysym types that very character whatever Shift and Caps

@@ -40,6 +40,9 @@ class X11Input(InputBackend):
     Raises X11Unavailable if the display cannot be opened or has no XTEST.
     """
 
+    #: The X server auto-repeats keys held through XTEST like physical ones.
+    repeats_held_keys = True
+
     def __init__(self, display: str | None = None) -> None:
         from Xlib import X
         from Xlib.ext import xtest

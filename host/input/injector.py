@@ -7,7 +7,9 @@ raises. An event is dropped (and logged, at most once a second with a count) whe
 - its coordinates fall outside the shared monitor (a viewer cannot reach another monitor);
 - it releases a key or button it never pressed, or holds more keys than a hand can;
 - the backend refuses it (a named key the keyboard does not have).
-The injector remembers what it holds down, so that switching to view-only, pausing or ending the session
+A repeated press of a held key (the viewer's auto-repeat) is absorbed when the desktop repeats held keys
+by itself (X does), so that a held key repeats once, at the customer's own repeat rate. A button released
+outside the monitor is dropped too, but released where the pointer is. The injector remembers what it holds down, so that switching to view-only, pausing or ending the session
 releases every key and button: a Ctrl must never stay stuck on the customer's desktop.
 """
 
@@ -126,10 +128,13 @@ class InputInjector:
                 backend.move_pointer(*frame_to_root(self._monitor, x, y))
                 backend.scroll(dx, dy)
             case KeyPress(keysym=keysym):
-                if keysym not in self._keys and len(self._keys) >= MAX_HELD_KEYS:
+                if keysym in self._keys:
+                    if not backend.repeats_held_keys:
+                        backend.press_key(keysym)  # the viewer's auto-repeat is the only one
+                elif len(self._keys) >= MAX_HELD_KEYS:
                     return f"more than {MAX_HELD_KEYS} keys held"
-                backend.press_key(keysym)
-                if keysym not in self._keys:
+                else:
+                    backend.press_key(keysym)
                     self._keys.append(keysym)
             case KeyRelease(keysym=keysym):
                 if keysym not in self._keys:

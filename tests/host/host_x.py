@@ -50,6 +50,9 @@ class XServer:
             while time.monotonic() < deadline and self.proc.poll() is None:
                 if os.path.exists(f"/tmp/.X11-unix/X{number}"):
                     self._set_monitors()
+                    # No server auto-repeat: a test process stalled by a loaded machine between a key's press
+                    # and release must not type the key twice.
+                    self.run("xset", "r", "off")
                     return
                 time.sleep(0.02)
             self.proc.kill()

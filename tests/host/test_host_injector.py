@@ -182,7 +182,7 @@ def test_held_keys_are_bounded_and_released_on_demand(
 ) -> None:
     for i in range(MAX_HELD_KEYS):
         assert injector.inject(KeyPress(0x61 + i))
-    assert injector.inject(KeyPress(0x61))  # auto-repeat of a held key
+    assert injector.inject(KeyPress(0x61))  # auto-repeat of a held key is not a new key
     assert not injector.inject(KeyPress(0x7A))
     assert len(injector.held_keys) == MAX_HELD_KEYS
     backend.calls.clear()
@@ -206,3 +206,15 @@ def test_switching_monitor_changes_the_mapping(backend: RecordingBackend, inject
     injector.set_monitor(Monitor(index=0, name="left", x=0, y=0, width=1280, height=800))
     assert injector.inject(PointerMove(1279, 799))
     assert backend.calls == [("move", 1279, 799)]
+
+
+@pytest.mark.parametrize("desktop_repeats", [True, False])
+def test_auto_repeat_comes_once(
+    backend: RecordingBackend, injector: InputInjector, desktop_repeats: bool
+) -> None:
+    backend.repeats_held_keys = desktop_repeats
+    for _ in range(4):
+        assert injector.inject(KeyPress(0x61))
+    assert injector.inject(KeyRelease(0x61))
+    presses = 1 if desktop_repeats else 4
+    assert backend.calls == [("press", 0x61)] * presses + [("release", 0x61)]
