@@ -25,6 +25,10 @@ class FaultTypeError(ValueError):
         self.params = params
 
 
+class FaultTypeNotFound(FaultTypeError):
+    """No fault type with that id in this company (also when it belongs to another company)."""
+
+
 def list_fault_types(session: Session, company_id: int) -> list[FaultType]:
     """The company's fault types in display order."""
     stmt = (
@@ -65,7 +69,7 @@ def _audit(session: Session, company_id: int, actor: str, action: str, target: s
 def _get(session: Session, company_id: int, fault_type_id: int) -> FaultType:
     fault = session.get(FaultType, fault_type_id)
     if fault is None or fault.company_id != company_id:
-        raise FaultTypeError("The fault type was not found.")
+        raise FaultTypeNotFound("The fault type was not found.")
     return fault
 
 
@@ -101,7 +105,7 @@ def rename_fault_type(
     _check_unique(session, company_id, cleaned, exclude_id=fault.id)
     old = fault.name
     fault.name = cleaned
-    _audit(session, company_id, actor, "fault_type.rename", cleaned, f"id={fault.id}; {old} -> {cleaned}")
+    _audit(session, company_id, actor, "fault_type.update", cleaned, f"id={fault.id}; {old} -> {cleaned}")
     return fault
 
 
@@ -128,7 +132,7 @@ def move_fault_type(session: Session, company_id: int, fault_type_id: int, step:
     faults = list_fault_types(session, company_id)
     index = next((i for i, f in enumerate(faults) if f.id == fault_type_id), None)
     if index is None:
-        raise FaultTypeError("The fault type was not found.")
+        raise FaultTypeNotFound("The fault type was not found.")
     other = index + step
     if not 0 <= other < len(faults):
         return False

@@ -90,16 +90,17 @@ def offset_segments(period: Period) -> list[tuple[dt.datetime, dt.datetime, int]
     while probe < end:
         nxt = min(end, probe + dt.timedelta(days=1))
         if offset(nxt) != seg_offset and nxt <= end:
-            # bisect to the second at which the new offset begins (changes happen on whole minutes)
-            lo, hi = probe, nxt
-            while hi - lo > dt.timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                if offset(mid) == seg_offset:
+            # bisect, in whole seconds, to the first second of the new offset (zones change on whole seconds)
+            lo, hi = int(probe.timestamp()), int(nxt.timestamp())
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if offset(dt.datetime.fromtimestamp(mid, dt.UTC)) == seg_offset:
                     lo = mid
                 else:
                     hi = mid
-            segments.append((seg_start, hi, seg_offset))
-            seg_start, seg_offset = hi, offset(hi)
+            change = dt.datetime.fromtimestamp(hi, dt.UTC)
+            segments.append((seg_start, change, seg_offset))
+            seg_start, seg_offset = change, offset(change)
         probe = nxt
     segments.append((seg_start, end, seg_offset))
     return segments

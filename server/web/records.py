@@ -20,7 +20,7 @@ import tempfile
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from opensupport.server.db.models import SupportRecord
 from opensupport.server.i18n import gettext as _
@@ -28,6 +28,7 @@ from opensupport.server.records.export import MAX_EXPORT_ROWS, ExportError, reso
 from opensupport.server.records.fault_types import (
     MAX_FAULT_TYPES,
     FaultTypeError,
+    FaultTypeNotFound,
     create_fault_type,
     delete_fault_type,
     list_fault_types,
@@ -69,9 +70,15 @@ assert set(PRESET_LABELS) == set(PRESETS)
 SEARCH_KEYS = ("preset", "from", "to", "agent", "sort", "order", "page", "size")
 
 
+def error_page(request: Request, message: str, status: int) -> HTMLResponse:
+    """The error page, rendered here: raising HTTPException would roll the request's session back (and
+    detach the administrator the page header shows) before the app's handler renders it."""
+    return render(request, "error.html", {"message": message}, status_code=status)
+
+
 def not_found(request: Request) -> HTMLResponse:
-    """The 404 page, rendered here: raising HTTPException would roll the request's session back first."""
-    return render(request, "error.html", {"message": _("The page was not found.")}, status_code=404)
+    """The 404 page."""
+    return error_page(request, _("The page was not found."), 404)
 
 
 def format_local(value: dt.datetime | None, *, seconds: bool = True) -> str:
@@ -243,12 +250,11 @@ async def records_export(request: Request, db: DbSession, admin: CurrentAdmin) -
     try:
         search, _preset = _build_search(admin.company_id, _search_params(request))
     except (PeriodError, SearchError) as exc:
-        raise HTTPException(400, _search_error_message(exc)) from None
+        return error_page(request, _search_error_message(exc), 400)
     total = await run_in_threadpool(count_records, db, search)
     if total > MAX_EXPORT_ROWS:
-        raise HTTPException(
-            400, _("{n} records are more than one Excel sheet holds; narrow the search.").format(n=total)
-        )
+        message = _("{n} records are more than one Excel sheet holds; narrow the search.").format(n=total)
+        return error_page(request, message, 400)
     zone = server_zone()
     fd, path = tempfile.mkstemp(prefix="opensupport-records-", suffix=".xlsx")
     os.close(fd)
@@ -263,9 +269,12 @@ async def records_export(request: Request, db: DbSession, admin: CurrentAdmin) -
 
     try:
         await run_in_threadpool(build)
-    except ExportError as exc:
+    except ExportError:
         os.unlink(path)
-        raise HTTPException(400, str(exc)) from None
+        message = _("{n} records are more than one Excel sheet holds; narrow the search.").format(
+            n=MAX_EXPORT_ROWS
+        )
+        return error_page(request, message, 400)
     except BaseException:
         os.unlink(path)
         raise
@@ -373,7 +382,8 @@ def fault_type_rename(
         rename_fault_type(db, admin.company_id, fault_id, name, actor=admin.login_id)
     except FaultTypeError as exc:
         db.rollback()
-        return _faults_page(request, db, admin, error=_fault_error(exc), status=400, edit_id=fault_id)
+        status = 404 if isinstance(exc, FaultTypeNotFound) else 400
+        return _faults_page(request, db, admin, error=_fault_error(exc), status=status, edit_id=fault_id)
     db.commit()
     return RedirectResponse("/manage/records/fault-types/", status_code=303)
 
