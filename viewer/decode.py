@@ -119,10 +119,21 @@ class DecodeWorker:
             self._stopped = True
         if not self._thread.is_alive():
             return
-        self._queue.put(None)
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            raise TimeoutError("the decode worker did not stop") from None
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise TimeoutError("the decode worker did not stop")
+
+    def _report(self, callback: Callable[[Any], None], report: FrameUpdate | DecodeFailure) -> None:
+        # A failing receiver (a window being destroyed, a bug) must not kill the thread: the session would
+        # then block on a full queue.
+        try:
+            callback(report)
+        except Exception:
+            log.exception("the receiver of update %d failed", report.sequence)
 
     def _run(self) -> None:
         while True:
@@ -135,7 +146,7 @@ class DecodeWorker:
                 resized = self._store.apply(framebuffer, rects)
             except Exception as exc:  # the codec raises CodecError; anything else is reported the same way
                 log.warning("update %d not decoded: %s", sequence, exc)
-                self._on_failure(DecodeFailure(sequence, exc))
+                self._report(self._on_failure, DecodeFailure(sequence, exc))
                 continue
             height, width = int(framebuffer.shape[0]), int(framebuffer.shape[1])
             if self._meter is not None:
@@ -145,4 +156,4 @@ class DecodeWorker:
                 if resized
                 else tuple((int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rects)
             )
-            self._on_update(FrameUpdate(sequence, published, resized, width, height, len(data)))
+            self._report(self._on_update, FrameUpdate(sequence, published, resized, width, height, len(data)))

@@ -242,3 +242,37 @@ def test_real_codec_updates_reach_the_widget_pixel_for_pixel(mode: ViewMode) -> 
                     exact = match
         assert near.all() and exact.mean() > 0.9
     window.close()
+
+
+def test_a_failing_receiver_does_not_stop_the_worker() -> None:
+    store = FrameStore()
+    delivered: list[int] = []
+
+    def receiver(update: FrameUpdate) -> None:
+        if update.sequence == 2:
+            raise RuntimeError("the window is gone")
+        delivered.append(update.sequence)
+
+    worker = DecodeWorker(
+        PatternDecoder(WIDTH, HEIGHT, delay=0), store, receiver, lambda f: None, max_pending=1
+    )
+    worker.start()
+    for value in range(1, 5):
+        worker.submit(bytes([ord("P"), value]), timeout=10)
+    worker.stop()
+    assert delivered == [1, 3, 4]
+    snap = store.snapshot()
+    assert snap is not None and rect_values(snap) == {4}
+
+
+@pytest.mark.usefixtures("qapp")
+def test_closing_the_window_stops_its_decode_worker() -> None:
+    window = ViewerWindow()
+    window.show()
+    worker = window.start_decoding(PatternDecoder(WIDTH, HEIGHT, delay=0))
+    worker.submit(b"P\x05")
+    window.close()
+    with pytest.raises(RuntimeError, match="stopped"):
+        worker.submit(b"P\x06")
+    snap = window.model.store.snapshot()
+    assert snap is not None and rect_values(snap) == {5}  # what was queued was still decoded

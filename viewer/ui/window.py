@@ -6,6 +6,7 @@ desktop would catch (Ctrl+Alt+Del, Alt+Tab, the Windows key...) are sent from th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from opensupport.viewer.decode import DecodeWorker, FrameDecoder
@@ -14,12 +15,14 @@ from opensupport.viewer.events import InputSink
 from opensupport.viewer.input import SEND_KEYS, InputController, KeyCombination
 from opensupport.viewer.meter import format_status
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar, QToolButton, QWidget
 
 from .screen import DecodeBridge, RemoteScreen, RemoteScreenArea
 
 __all__ = ["ViewerWindow"]
+
+log = logging.getLogger(__name__)
 
 #: How often the status line is refreshed.
 STATUS_INTERVAL_MS = 500
@@ -39,6 +42,7 @@ class ViewerWindow(QMainWindow):
         self.area = RemoteScreenArea(self.remote_screen)
         self.setCentralWidget(self.area)
         self.bridge = DecodeBridge(self)
+        self._workers: list[DecodeWorker] = []
         self.remote_screen.connect_bridge(self.bridge)
         self._build_toolbar()
         self.connection_label = QLabel("Not connected")
@@ -156,8 +160,25 @@ class ViewerWindow(QMainWindow):
     # -- session ----------------------------------------------------------------------------------------
 
     def start_decoding(self, decoder: FrameDecoder) -> DecodeWorker:
-        """Decode updates with ``decoder`` on a worker thread; feed it with ``worker.submit(data)``."""
-        return self.bridge.start_worker(decoder, self.model)
+        """Decode updates with ``decoder`` on a worker thread; feed it with ``worker.submit(data)``.
+
+        The worker is stopped when the window closes.
+        """
+        worker = self.bridge.start_worker(decoder, self.model)
+        self._workers.append(worker)
+        return worker
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Release what the host holds and stop decoding."""
+        self.controller.release_all()
+        self._status_timer.stop()
+        for worker in self._workers:
+            try:
+                worker.stop(timeout=2.0)
+            except TimeoutError:
+                log.warning("a decode worker did not stop in time")
+        self._workers.clear()
+        super().closeEvent(event)
 
     def set_sink(self, sink: InputSink) -> None:
         """Send input to ``sink`` from now on (the session's input channel once connected)."""
