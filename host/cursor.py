@@ -6,13 +6,17 @@ codec never encodes a pointer trail.
 
 On X11 the shape comes from XFIXES (``GetCursorImage``), and XFIXES announces each new shape with a
 ``DisplayCursorNotify`` carrying the shape's serial, so the image is read only when it changed. Without
-XFIXES the source reports the position only.
+XFIXES the source reports the position only. XInput 2 raw motion events wake :meth:`X11CursorSource.wait`
+whenever the pointer moves, so a still pointer costs nothing; without XInput 2 it polls, backing off from
+60 to 4 times a second while the pointer stays still.
 """
 
 from __future__ import annotations
 
 import abc
 import logging
+import select
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -23,6 +27,10 @@ from opensupport.host.capture import Monitor
 from opensupport.host.errors import CaptureError
 
 log = logging.getLogger(__name__)
+
+#: Polling rates without XInput 2: 60 a second while the pointer moves, backing off to 4 when it is still.
+MIN_POLL_INTERVAL = 1 / 60
+MAX_POLL_INTERVAL = 0.25
 
 #: Largest cursor image passed on, in pixels per side (X cursors are 16..64, accessibility ones up to 256).
 MAX_CURSOR_SIDE = 256
@@ -82,6 +90,13 @@ class CursorSource(abc.ABC):
         """
 
     @abc.abstractmethod
+    def wait(self, timeout: float) -> CursorUpdate | None:
+        """Wait up to ``timeout`` seconds for the pointer to move or change shape; what changed, or None.
+
+        Raises CaptureError if the display went away.
+        """
+
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the display connection."""
 
@@ -119,6 +134,17 @@ class X11CursorSource(CursorSource):
             self._display.sync()
         else:
             log.info("XFIXES unavailable: the pointer's shape is not reported")
+        self._moves_wake = False
+        if self._display.has_extension("XInputExtension"):
+            from Xlib.ext import xinput
+
+            version = self._display.xinput_query_version()
+            if (version.major_version, version.minor_version) >= (2, 0):
+                # Raw motion goes to the root window whoever else listens, for any pointer device.
+                self._root.xinput_select_events([(xinput.AllMasterDevices, xinput.RawMotionMask)])
+                self._display.sync()
+                self._moves_wake = True
+        self._poll_interval = MIN_POLL_INTERVAL
 
     @property
     def has_shapes(self) -> bool:
@@ -148,6 +174,30 @@ class X11CursorSource(CursorSource):
         if position_update is None and shape is None:
             return None
         return CursorUpdate(position_update, shape)
+
+    @property
+    def moves_wake(self) -> bool:
+        """True when pointer motion wakes :meth:`wait` (XInput 2), False when it polls."""
+        return self._moves_wake
+
+    def wait(self, timeout: float) -> CursorUpdate | None:
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            update = self.poll()
+            if update is not None:
+                self._poll_interval = MIN_POLL_INTERVAL
+                return update
+            now = time.monotonic()
+            if now >= deadline:
+                return None
+            if self._moves_wake:
+                try:
+                    select.select([self._display.fileno()], [], [], deadline - now)
+                except (OSError, ValueError) as exc:
+                    raise CaptureError(f"the X connection failed: {exc}") from exc
+            else:
+                time.sleep(min(self._poll_interval, deadline - now))
+                self._poll_interval = min(MAX_POLL_INTERVAL, self._poll_interval * 1.5)
 
     def _drain_events(self) -> None:
         for _ in range(self._display.pending_events()):

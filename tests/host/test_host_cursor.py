@@ -3,6 +3,8 @@ shape (XFIXES) reported once per change."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,31 @@ def test_cursor_shape_checks_its_fields() -> None:
         fields = dict(serial=1, width=2, height=2, hot_x=1, hot_y=1, pixels=bytes(16)) | bad
         with pytest.raises(ValueError):
             CursorShape(**fields)  # type: ignore[arg-type]
+
+
+def test_wait_sleeps_while_the_pointer_is_still_and_wakes_when_it_moves(
+    xserver: XServer, capture: X11Capture, x11_input: X11Input
+) -> None:
+    x11_input.move_pointer(640, 400)
+    with X11CursorSource(xserver.display, capture.monitors()[0]) as source:
+        assert source.moves_wake  # XInput 2 raw motion on Xvfb
+        assert source.wait(1.0) is not None  # the first report
+        started = time.monotonic()
+        assert source.wait(0.3) is None
+        assert time.monotonic() - started >= 0.25
+
+        def move() -> None:
+            with X11Input(xserver.display) as other:
+                other.move_pointer(700, 420)
+
+        mover = threading.Timer(0.1, move)
+        mover.start()
+        started = time.monotonic()
+        try:
+            update = source.wait(10.0)
+        finally:
+            mover.join()
+        # Woken by the motion itself, long before the timeout would have made it look.
+        assert time.monotonic() - started < 5.0
+        assert update is not None and update.position is not None
+        assert (update.position.x, update.position.y) == (700, 420)
