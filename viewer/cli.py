@@ -115,6 +115,7 @@ def main(argv: Sequence[str]) -> int:
     window = ViewerWindow(DisplayModel(mode=config.mode, view_only=config.view_only))
     window.set_view_only(config.view_only)
     window.set_connection_status(waiting_message(config))
+    window.show_session_code(str(config.code))
     window.show()
     # The secret half of the code stays off the terminal (and any log collecting it).
     print(

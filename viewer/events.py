@@ -42,6 +42,7 @@ __all__ = [
     "SelectMonitor",
     "TextInput",
     "Wheel",
+    "is_named_keysym",
     "is_valid_keysym",
     "keysym_for_char",
 ]
@@ -164,6 +165,12 @@ def keysym_for_char(ch: str) -> int:
     return _UNICODE_KEYSYM_BASE + code
 
 
+def is_named_keysym(keysym: int) -> bool:
+    """True for the named (non-character) keys a viewer may send: the 0xFF00 page, ISO_Level3_Shift,
+    ISO_Left_Tab and the dead keys."""
+    return 0xFF00 <= keysym <= 0xFFFF or keysym in (0xFE03, 0xFE20) or 0xFE50 <= keysym <= 0xFE93
+
+
 def is_valid_keysym(keysym: int) -> bool:
     """True for the keysyms a viewer may send (the set the host accepts).
 
@@ -175,7 +182,7 @@ def is_valid_keysym(keysym: int) -> bool:
         return True
     if _UNICODE_KEYSYM_BASE + 0x100 <= keysym <= _MAX_UNICODE_KEYSYM:
         return not _is_forbidden_char(chr(keysym - _UNICODE_KEYSYM_BASE))
-    return 0xFF00 <= keysym <= 0xFFFF or keysym in (0xFE03, 0xFE20) or 0xFE50 <= keysym <= 0xFE93
+    return is_named_keysym(keysym)
 
 
 def _check_keysym(keysym: int) -> None:

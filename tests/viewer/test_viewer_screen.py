@@ -403,3 +403,45 @@ def test_auto_repeat_from_qt(sink: RecordingSink) -> None:
         QApplication.sendEvent(screen, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_X, none, "x", True))
     QApplication.sendEvent(screen, QKeyEvent(QEvent.Type.KeyRelease, Qt.Key.Key_X, none, "x"))
     assert sink.events == [KeyPress(ord("x"), "x")] * 3 + [KeyRelease(ord("x"))]
+
+
+def test_native_x11_keysyms_tell_right_modifiers_and_the_keypad_apart(sink: RecordingSink) -> None:
+    screen = make_screen(None, (100, 80), ViewMode.FIT, sink)
+    screen.use_native_keysyms = True  # what the xcb platform turns on
+    keypad = Qt.KeyboardModifier.KeypadModifier
+    for key, modifiers, scan, native in (
+        (Qt.Key.Key_Shift, Qt.KeyboardModifier.ShiftModifier, 62, 0xFFE2),  # Shift_R
+        (Qt.Key.Key_Home, keypad, 79, 0xFF95),  # KP_Home (NumLock off)
+        (Qt.Key.Key_C, Qt.KeyboardModifier.NoModifier, 54, 0x63),  # a character: the table and text decide
+    ):
+        QApplication.sendEvent(screen, QKeyEvent(QEvent.Type.KeyPress, key, modifiers, scan, native, 0, ""))
+    for key, scan, native in (
+        (Qt.Key.Key_C, 54, 0x63),
+        (Qt.Key.Key_Home, 79, 0xFF95),
+        (Qt.Key.Key_Shift, 62, 0xFFE2),
+    ):
+        QApplication.sendEvent(
+            screen,
+            QKeyEvent(QEvent.Type.KeyRelease, key, Qt.KeyboardModifier.NoModifier, scan, native, 0, ""),
+        )
+    assert [(type(e).__name__, e.keysym) for e in sink.events] == [
+        ("KeyPress", 0xFFE2),
+        ("KeyPress", 0xFF95),
+        ("KeyPress", ord("c")),
+        ("KeyRelease", ord("c")),
+        ("KeyRelease", 0xFF95),
+        ("KeyRelease", 0xFFE2),
+    ]
+
+
+def test_the_waiting_screen_shows_its_text() -> None:
+    screen = make_screen(None, (400, 200), ViewMode.FIT)
+    screen.waiting_text = ""
+    blank = grab_pixels(screen)
+    assert (blank == background_bgra()).all()
+    screen.waiting_text = "Session code: K7QM2X-48213907"
+    shown = grab_pixels(screen)
+    text_pixels = (shown != background_bgra()).any(axis=2)
+    assert text_pixels.sum() > 100
+    rows, cols = np.nonzero(text_pixels)
+    assert 60 < rows.mean() < 140 and 120 < cols.mean() < 280  # centred

@@ -15,13 +15,14 @@ from collections.abc import Callable
 import numpy as np
 from opensupport.viewer.decode import DecodeFailure, DecodeWorker, FrameDecoder, FrameUpdate
 from opensupport.viewer.display import CursorImage, DisplayModel, ViewMode
-from opensupport.viewer.events import InputError, MouseButton
+from opensupport.viewer.events import InputError, MouseButton, is_named_keysym
 from opensupport.viewer.input import InputController
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
     QFocusEvent,
+    QGuiApplication,
     QImage,
     QInputMethodEvent,
     QKeyEvent,
@@ -83,6 +84,10 @@ class RemoteScreen(QWidget):
         self._cursor_qimage: QImage | None = None
         #: Frame updates received, for the status line and the tests.
         self.updates_received = 0
+        #: Shown until the first frame arrives (the session code to read to the customer, for instance).
+        self.waiting_text = "Waiting for the host's screen…"
+        # On X11 Qt hands over the X keysym itself: it tells the right-hand modifiers and the keypad apart.
+        self.use_native_keysyms = QGuiApplication.platformName() == "xcb"
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
@@ -156,9 +161,7 @@ class RemoteScreen(QWidget):
                 if buf is None or t.empty:
                     painter.fillRect(event.rect(), BACKGROUND)
                     painter.setPen(QColor(200, 200, 200))
-                    painter.drawText(
-                        self.rect(), Qt.AlignmentFlag.AlignCenter, "Waiting for the host's screen…"
-                    )
+                    painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.waiting_text)
                     return
                 if self._image_source is not buf:
                     height, width = int(buf.shape[0]), int(buf.shape[1])
@@ -217,6 +220,9 @@ class RemoteScreen(QWidget):
         """A key went down (auto-repeats are sent as repeated presses, as X11 servers do)."""
         event.accept()
         mapped = keysym_for_qt_key(int(event.key()), event.text(), event.modifiers())
+        native = event.nativeVirtualKey()
+        if self.use_native_keysyms and mapped is not None and not mapped[1] and is_named_keysym(native):
+            mapped = (native, "")
         if mapped is None:
             if len(event.text()) > 1:
                 self._commit_text(event.text())

@@ -185,6 +185,13 @@ class ViewerWindow(QMainWindow):
         self.controller.release_all()
         self.controller.sink = sink
 
+    def show_session_code(self, code: str) -> None:
+        """Show the code to read to the customer, large, until the host's screen arrives."""
+        self.remote_screen.waiting_text = (
+            f"Session code: {code}\n\nRead it to the customer; waiting for the host's screen…"
+        )
+        self.remote_screen.update()
+
     def set_connection_status(self, text: str) -> None:
         """The left part of the status line: who we are connected to, or what we wait for."""
         self.connection_label.setText(text)
