@@ -345,3 +345,13 @@ def test_pages_need_login(client: Client) -> None:
     ):
         response = client.get(url, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/manage/"
+
+
+def test_nul_characters_are_a_clear_400_not_a_500(admin: Client) -> None:
+    assert admin.get("/manage/remote/agents/?q=a%00b").status_code == 400
+    assert admin.get("/s/a%00").status_code == 400
+    response = admin.submit("/manage/remote/departments/new", {"name": "a\x00b"}, page="/manage/remote/departments/")
+    assert response.status_code == 400 and "NUL" in response.text
+    assert admin.submit("/manage/login", {"login_id": "a\x00", "password": "x"}, page="/manage/").status_code == 400
+    # nothing was stored, and the forms still work
+    department_id(admin, "fine")
