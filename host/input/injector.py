@@ -42,6 +42,17 @@ MAX_HELD_KEYS = 10
 DROP_LOG_INTERVAL = 1.0
 
 
+def _describe(event: object) -> str:
+    """An event for the log, without what was typed: keys and text may be a password."""
+    match event:
+        case PointerMove() | ButtonPress() | ButtonRelease() | Wheel():
+            return repr(event)
+        case TextInput(text=text):
+            return f"TextInput({len(text)} characters)"
+        case _:
+            return type(event).__name__
+
+
 class InputInjector:
     """Validates a viewer's input events against the shared monitor and replays them through a backend."""
 
@@ -187,7 +198,7 @@ class InputInjector:
                 if self._unlogged_drops
                 else ""
             )
-            log.warning("input event dropped: %s: %.200r%s", reason, event, suppressed)
+            log.warning("input event dropped: %s: %s%s", reason, _describe(event), suppressed)
             self._last_drop_log = now
             self._unlogged_drops = 0
         else:
