@@ -133,8 +133,12 @@ class XScreen:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and proc.poll() is None:
                 if os.path.exists(f"/tmp/.X11-unix/X{number}"):
-                    self.display = f":{number}"
-                    return proc
+                    # Another Xvfb may have taken the number at the same moment: ours then exits at once.
+                    time.sleep(0.1)
+                    if proc.poll() is None:
+                        self.display = f":{number}"
+                        return proc
+                    break
                 time.sleep(0.02)
             proc.kill()
             proc.wait()
