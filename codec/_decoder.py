@@ -30,6 +30,10 @@ class Rect(NamedTuple):
     h: int
 
 
+#: Names of the op codes (codec/FORMAT.md), for ``Decoder.last_ops``.
+OP_NAMES = {1: "copy", 2: "solid", 3: "raw", 4: "delta", 5: "palette"}
+
+
 class _BoundedSink:
     """Collects decompressed output and stops the decompressor as soon as it exceeds ``limit``."""
 
@@ -59,6 +63,7 @@ class Decoder:
         self._needs_keyframe = True
         self._writer: zstandard.ZstdDecompressionWriter | None = None
         self._sink = _BoundedSink(0)
+        self._last_ops: list[tuple[str, Rect]] = []
 
     @staticmethod
     def _blank(width: int, height: int) -> Frame:
@@ -75,6 +80,12 @@ class Decoder:
     def needs_keyframe(self) -> bool:
         """True until a keyframe is decoded, and again after an update that desynchronised the stream."""
         return self._needs_keyframe
+
+    @property
+    def last_ops(self) -> list[tuple[str, Rect]]:
+        """The ops of the last update decoded, in order: (``"copy"``, ``"solid"``, ``"raw"``, ``"delta"``
+        or ``"palette"``, destination rectangle). For diagnostics, benchmarks and tests."""
+        return list(self._last_ops)
 
     @property
     def width(self) -> int:
@@ -109,6 +120,7 @@ class Decoder:
             raise CodecError(f"update {header.sequence} does not follow {self._sequence}: an update was lost")
         if header.payload_size == 0:
             self._sequence = header.sequence
+            self._last_ops = []
             return self._fb, []
         assert self._writer is not None  # a keyframe was decoded, so there is a stream
         try:
@@ -117,9 +129,9 @@ class Decoder:
         except CodecError:
             self._needs_keyframe = True
             raise
-        rects = _native.apply_update(self._fb, payload, apply=True)
+        ops = _native.apply_update(self._fb, payload, apply=True)
         self._sequence = header.sequence
-        return self._fb, [Rect(*map(int, r)) for r in rects]
+        return self._fb, self._record(ops)
 
     def _decode_keyframe(self, header: _format.Header, compressed: memoryview) -> tuple[Frame, list[Rect]]:
         _native.check_size(header.width, header.height)
@@ -140,12 +152,16 @@ class Decoder:
         if same_size:
             target[:, :, :3] = 0
             target[:, :, 3] = 255
-        rects = _native.apply_update(target, payload, apply=True)
+        ops = _native.apply_update(target, payload, apply=True)
         self._fb = target
         self._writer, self._sink = writer, sink
         self._sequence = header.sequence
         self._needs_keyframe = False
-        return self._fb, [Rect(*map(int, r)) for r in rects]
+        return self._fb, self._record(ops)
+
+    def _record(self, ops: _native.Rects) -> list[Rect]:
+        self._last_ops = [(OP_NAMES[kind], Rect(x, y, w, h)) for kind, x, y, w, h in ops.tolist()]
+        return [rect for _, rect in self._last_ops]
 
     @staticmethod
     def _decompress(

@@ -31,6 +31,8 @@ DEFAULT_LEVEL = 1
 #: (a page switched back to, a window raised again) is found; the decoder needs that much memory.
 WINDOW_LOG = 23
 
+_COPY = 1  # the COPY op code (FORMAT.md)
+
 
 class Encoder:
     """Encodes BGRA frames of one size into updates (codec/FORMAT.md).
@@ -143,11 +145,35 @@ class Encoder:
         dirty, count = _native.compare_tiles(frame, self._ref, self._tile)
         return dirty, count
 
+    def _covered_tiles(self, moves: Rects) -> npt.NDArray[np.bool_]:
+        """Mask of the tiles that lie wholly inside some move's destination."""
+        t = self._tile
+        tiles_x, tiles_y = _native.tile_grid(self.width, self.height, t)
+        covered = np.zeros((tiles_y, tiles_x), dtype=np.bool_)
+        for _, _, dx, dy, w, h in moves.tolist():
+            # first and last tile whose whole extent (clipped to the frame) lies inside [d, d + size)
+            tx0, ty0 = -(-dx // t), -(-dy // t)
+            tx1 = (dx + w) // t if dx + w < self.width else tiles_x
+            ty1 = (dy + h) // t if dy + h < self.height else tiles_y
+            if tx1 > tx0 and ty1 > ty0:
+                covered[ty0:ty1, tx0:tx1] = True
+        return covered
+
     def _delta_payload(self, frame: Frame) -> bytes:
         dirty, count = self._compare(frame)
         if count == 0:
             return b""
         copies = b""
+        if self._motion:
+            moves = _native.find_moves(frame, self._ref, dirty, self._tile)
+            if moves.shape[0]:
+                for sx, sy, dx, dy, w, h in moves.tolist():
+                    _native.copy_rect(self._ref, sx, sy, dx, dy, w, h)
+                copies = b"".join(struct.pack("<BHHHHHH", _COPY, *move) for move in moves.tolist())
+                # Copies only ever make pixels equal to the new frame (the kernel verified them), so
+                # only dirty tiles not wholly inside a copy's destination can still differ.
+                dirty[self._covered_tiles(moves)] = 0
+                dirty, count = _native.compare_tiles(frame, self._ref, self._tile, dirty)
         rects = self._tile_rects(dirty)
         ops, data = self._pack(frame, self._ref, rects)
         _native.blit_rects(self._ref, frame, rects)

@@ -161,6 +161,35 @@ def pack_tiles(frame: Frame, ref: Frame | None, rects: Rects, max_palette: int) 
     return ops[: ops_len[0]].tobytes(), data[: data_len[0]].tobytes(), count
 
 
+#: The most copy ops one update carries; more would be fragments not worth their op bytes.
+MAX_MOVES = 64
+
+
+def find_moves(frame: Frame, ref: Frame, dirty: npt.NDArray[np.uint8], tile: int) -> Rects:
+    """Find regions of ``frame`` that equal ``ref`` at an offset (scrolls, dragged windows) among the
+    ``dirty`` tiles. Returns an (n, 6) array of (sx, sy, dx, dy, w, h) copies, each verified pixel for
+    pixel, in the order they must be applied (none reads pixels an earlier one wrote)."""
+    height, width = ref.shape[0], ref.shape[1]
+    check_frame(frame, width, height)
+    check_frame(ref, width, height)
+    tiles_x, tiles_y = tile_grid(width, height, tile)
+    if dirty.dtype != np.uint8 or dirty.shape != (tiles_y, tiles_x) or not dirty.flags.c_contiguous:
+        raise CodecError(f"tile mask must be C-contiguous uint8 {(tiles_y, tiles_x)}")
+    moves = np.empty((MAX_MOVES, 6), dtype=np.int32)
+    fp, fs = _frame_ptr(frame)
+    rp, rs = _frame_ptr(ref)
+    count = _check(
+        lib.os_find_moves(
+            fp, fs, rp, rs, width, height, tile, ffi.cast("uint8_t *", ffi.from_buffer(dirty)), dirty.size,
+            ffi.cast("int32_t *", ffi.from_buffer(moves)), MAX_MOVES,
+        ),
+        "find moves",
+    )  # fmt: skip
+    if count > MAX_MOVES:
+        raise CodecError("find moves: kernel reported more moves than asked for")
+    return moves[:count]
+
+
 def copy_rect(fb: Frame, sx: int, sy: int, dx: int, dy: int, w: int, h: int) -> None:
     """Copy the w x h rectangle at (sx, sy) to (dx, dy) inside ``fb``, overlap allowed."""
     height, width = fb.shape[0], fb.shape[1]
@@ -172,18 +201,18 @@ def copy_rect(fb: Frame, sx: int, sy: int, dx: int, dy: int, w: int, h: int) -> 
 def apply_update(fb: Frame, payload: bytes, *, apply: bool) -> Rects:
     """Validate a decompressed update payload against ``fb``'s size and, with ``apply``, write it into
     ``fb``. Validation reads every field and index first, so a payload that passes with apply=False
-    applies without error. Returns the (x, y, w, h) rect of every op (empty when only validating)."""
+    applies without error. Returns one (op code, x, y, w, h) row per op (no rows when only validating)."""
     height, width = fb.shape[0], fb.shape[1]
     check_frame(fb, width, height, writable=apply)
     p, s = _frame_ptr(fb)
     buf = ffi.from_buffer(payload)
     if not apply:
-        count = _check(lib.os_apply_update(p, s, width, height, buf, len(payload), 0, ffi.NULL, 0), "update")
-        return np.empty((count, 4), dtype=np.int32)
+        _check(lib.os_apply_update(p, s, width, height, buf, len(payload), 0, ffi.NULL, 0), "update")
+        return np.empty((0, 5), dtype=np.int32)
     # Every op takes at least 9 bytes, so this bounds the op count without trusting the payload.
     cap = len(payload) // 9 + 1
-    rects = np.empty((cap, 4), dtype=np.int32)
+    ops = np.empty((cap, 5), dtype=np.int32)
     count = _check(
-        lib.os_apply_update(p, s, width, height, buf, len(payload), 1, _rects_ptr(rects), cap), "update"
+        lib.os_apply_update(p, s, width, height, buf, len(payload), 1, _rects_ptr(ops), cap), "update"
     )
-    return rects[:count]
+    return ops[:count]

@@ -52,6 +52,11 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
 int32_t os_copy_rect(uint8_t *fb, int64_t stride, int32_t width, int32_t height, int32_t sx, int32_t sy,
                      int32_t dx, int32_t dy, int32_t w, int32_t h);
 
+/* motion.c */
+int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
+                      int32_t width, int32_t height, int32_t tile, const uint8_t *dirty, int64_t dirty_len,
+                      int32_t *moves, int32_t moves_cap);
+
 /* Internal helpers shared by the C files (not in the cdef). */
 int os_geometry_ok(int64_t stride, int32_t width, int32_t height);
 

@@ -124,7 +124,7 @@ int32_t os_pack_tiles(const uint8_t *frame, int64_t frame_stride, const uint8_t 
             o[10] = (uint8_t)((pal[0] >> 8) & 0xFF);
             o[11] = (uint8_t)((pal[0] >> 16) & 0xFF);
             op += 12;
-        } else if (n <= max_palette) {
+        } else if (n <= max_palette && 3 * (int64_t)n < 2 * area) { /* only when smaller than raw */
             o[0] = OS_OP_PALETTE;
             o[9] = (uint8_t)n;
             for (int32_t k = 0; k < n; k++) {
@@ -288,10 +288,12 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
         }
         if (apply) {
             if (n_ops >= rects_cap) return OS_ERR_CAPACITY;
-            rects[4 * n_ops] = x;
-            rects[4 * n_ops + 1] = y;
-            rects[4 * n_ops + 2] = w;
-            rects[4 * n_ops + 3] = h;
+            int32_t *out = rects + 5 * (int64_t)n_ops;
+            out[0] = kind;
+            out[1] = x;
+            out[2] = y;
+            out[3] = w;
+            out[4] = h;
         }
         if (n_ops == INT32_MAX) return OS_ERR_LENGTH;
         n_ops++;

@@ -110,14 +110,24 @@ def window(width: int, height: int, seed: int = 3) -> Frame:
     return win
 
 
-def desktop(width: int, height: int, win: Frame | None = None, at: tuple[int, int] = (0, 0)) -> Frame:
-    """A desktop with a soft gradient wallpaper and optionally ``win`` placed at ``at`` (clipped)."""
+def desktop(
+    width: int,
+    height: int,
+    win: Frame | None = None,
+    at: tuple[int, int] = (0, 0),
+    wallpaper: str = "gradient",
+) -> Frame:
+    """A desktop with ``win`` placed at ``at`` (clipped) over a wallpaper: ``"gradient"`` (soft, many
+    colours) or ``"weave"`` (the two-colour stipple an X server without a window manager shows)."""
     frame = blank(width, height)
     x = np.arange(width)[None, :]
     y = np.arange(height)[:, None]
-    frame[:, :, 0] = (90 + 60 * y // max(height, 1)).astype(np.uint8)
-    frame[:, :, 1] = (60 + 40 * x // max(width, 1)).astype(np.uint8)
-    frame[:, :, 2] = 40
+    if wallpaper == "weave":
+        frame[:, :, :3] = np.where(((x + y) % 4 == 0)[:, :, None] | ((x - y) % 4 == 0)[:, :, None], 255, 0)
+    else:
+        frame[:, :, 0] = (90 + 60 * y // max(height, 1)).astype(np.uint8)
+        frame[:, :, 1] = (60 + 40 * x // max(width, 1)).astype(np.uint8)
+        frame[:, :, 2] = 40
     if win is not None:
         place(frame, win, *at)
     return frame

@@ -42,9 +42,11 @@ def test_compare_with_a_mask_looks_only_at_masked_tiles() -> None:
 def test_pack_then_apply_reproduces_the_frame() -> None:
     ref = frame(100, 70, 1)
     new = ref.copy()
-    new[10:20, 10:30, :3] = (1, 2, 3)  # solid
-    new[40:60, 50:90, :3] = np.where(np.arange(40)[None, :, None] % 3 == 0, 200, 10)  # two colours
-    new[0:5, 95:100] = frame(5, 5, 9)  # raw
+    new[10:20, 10:30, :3] = (1, 2, 3)  # solid, in tile (0, 0)
+    new[64:70, 0:40, :3] = np.where(
+        np.arange(40)[None, :, None] % 3 == 0, 200, 10
+    )  # two colours, tile (0, 1)
+    new[0:5, 95:100] = frame(5, 5, 9)  # noise: raw, tile (1, 0)
     rects = np.array([[0, 0, 64, 64], [64, 0, 36, 64], [0, 64, 64, 6], [64, 64, 36, 6]], dtype=np.int32)
     ops, data, count = native.pack_tiles(new, ref, rects, 255)
     fb = ref.copy()
@@ -53,6 +55,7 @@ def test_pack_then_apply_reproduces_the_frame() -> None:
     assert np.array_equal(fb, ref)  # validation writes nothing
     out = native.apply_update(fb, payload, apply=True)
     assert len(out) == count
+    assert sorted(out[:, 0].tolist()) == [2, 3, 5]  # solid, raw, palette
     assert np.array_equal(fb[:, :, :3], new[:, :, :3])
 
 

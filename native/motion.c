@@ -1,0 +1,335 @@
+/* Scroll and move detection: regions of the new frame that are a copy of the reference at an offset.
+ *
+ * 1. Candidate offsets by voting. Short horizontal segments (SEG pixels) of the reference are hashed at
+ *    every x of every S-th row of the dirty tiles (a rolling hash); segments of the new frame are hashed
+ *    at every SEG-aligned x of every row of the dirty tiles and looked up. Each hit on a segment that is
+ *    unique in the table votes for (dx, dy). Because the new frame is probed at every row, any vertical
+ *    offset meets a sampled reference row; because the reference is hashed at every x, any horizontal
+ *    offset is found too. Uniform segments (background) say nothing and are skipped.
+ * 2. For the best few offsets, each dirty tile whose pixels equal the reference tile at that offset is
+ *    claimed (exact memcmp), claimed tiles are merged into rectangles, and each rectangle grows pixel by
+ *    pixel (rows, then columns) while the pixels still match, so a scroll or a dragged window is covered
+ *    up to its exact edges and only what is newly exposed remains to be sent.
+ * 3. The moves are ordered so that none reads pixels an earlier one wrote (the decoder applies them in
+ *    order, codec/FORMAT.md); a move that would is dropped.
+ * Every rectangle returned has been verified pixel for pixel, so applying it can only make pixels equal
+ * to the new frame.
+ */
+#include <stdlib.h>
+#include <string.h>
+#ifdef OS_MOTION_DEBUG
+#include <stdio.h>
+#endif
+
+#include "kernel.h"
+
+#define SEG 16
+#define HASH_MUL 0x9E3779B97F4A7C15ull
+#define MAX_CANDIDATES 6
+#define MIN_VOTES 3
+#define VOTE_SLOTS 4096
+#define MAX_RECTS 1024
+#define DUP 0xFFFFFFFFu
+#define TABLE_INSERTS 16384
+#define PROBES 32768
+
+typedef struct {
+    uint32_t key; /* upper hash bits, never 0 */
+    uint32_t where; /* x << 16 | y of a unique segment, or DUP */
+} entry_t;
+
+static inline uint32_t px_at(const uint8_t *row, int32_t x) {
+    uint32_t v;
+    memcpy(&v, row + (int64_t)x * 4, 4);
+    return v & 0x00FFFFFFu;
+}
+
+typedef struct {
+    int32_t x, y, w, h; /* destination */
+    int32_t ox, oy;     /* destination - source */
+} move_t;
+
+typedef struct {
+    uint32_t key; /* (dx + 32768) << 16 | (dy + 32768), plus one so that 0 means empty */
+    uint32_t votes;
+} vote_t;
+
+static void vote(vote_t *table, int32_t dx, int32_t dy) {
+    const uint32_t key = ((((uint32_t)(dx + 32768)) << 16) | (uint32_t)(dy + 32768)) + 1u;
+    uint32_t slot = (key * 2654435761u) >> 20;
+    for (int probe = 0; probe < 64; probe++, slot = (slot + 1) & (VOTE_SLOTS - 1)) {
+        if (table[slot].key == key) {
+            table[slot].votes++;
+            return;
+        }
+        if (table[slot].key == 0) {
+            table[slot].key = key;
+            table[slot].votes = 1;
+            return;
+        }
+    }
+}
+
+/* Does frame rect (x, y, w, h) equal ref at (x - ox, y - oy)? The caller keeps both inside. */
+static int rect_equal(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs, int32_t x, int32_t y,
+                      int32_t w, int32_t h, int32_t ox, int32_t oy) {
+    for (int32_t r = y; r < y + h; r++)
+        if (memcmp(frame + r * fs + (int64_t)x * 4, ref + (int64_t)(r - oy) * rs + (int64_t)(x - ox) * 4,
+                   (size_t)w * 4) != 0)
+            return 0;
+    return 1;
+}
+
+static int column_equal(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs, int32_t x, int32_t y,
+                        int32_t h, int32_t ox, int32_t oy) {
+    for (int32_t r = y; r < y + h; r++)
+        if (memcmp(frame + r * fs + (int64_t)x * 4, ref + (int64_t)(r - oy) * rs + (int64_t)(x - ox) * 4, 4) != 0)
+            return 0;
+    return 1;
+}
+
+static void grow(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs, int32_t width, int32_t height,
+                 int32_t limit, move_t *m) {
+    for (int32_t n = 0; n < limit && m->y > 0 && m->y - 1 - m->oy >= 0 &&
+                        rect_equal(frame, fs, ref, rs, m->x, m->y - 1, m->w, 1, m->ox, m->oy);
+         n++)
+        m->y--, m->h++;
+    for (int32_t n = 0; n < limit && m->y + m->h < height && m->y + m->h - m->oy < height &&
+                        rect_equal(frame, fs, ref, rs, m->x, m->y + m->h, m->w, 1, m->ox, m->oy);
+         n++)
+        m->h++;
+    for (int32_t n = 0; n < limit && m->x > 0 && m->x - 1 - m->ox >= 0 &&
+                        column_equal(frame, fs, ref, rs, m->x - 1, m->y, m->h, m->ox, m->oy);
+         n++)
+        m->x--, m->w++;
+    for (int32_t n = 0; n < limit && m->x + m->w < width && m->x + m->w - m->ox < width &&
+                        column_equal(frame, fs, ref, rs, m->x + m->w, m->y, m->h, m->ox, m->oy);
+         n++)
+        m->w++;
+}
+
+static int overlaps(const move_t *a_dst, int32_t sx, int32_t sy, int32_t w, int32_t h) {
+    return sx < a_dst->x + a_dst->w && a_dst->x < sx + w && sy < a_dst->y + a_dst->h && a_dst->y < sy + h;
+}
+
+/* Applying order: like memmove, the side the content moves towards goes first. */
+static int move_order(const void *pa, const void *pb) {
+    const move_t *a = pa, *b = pb;
+    if (a->oy != b->oy || a->ox != b->ox) return 0;
+    if (a->y != b->y) return (a->oy > 0) ? (b->y > a->y) - (b->y < a->y) : (a->y > b->y) - (a->y < b->y);
+    return (a->ox > 0) ? (b->x > a->x) - (b->x < a->x) : (a->x > b->x) - (a->x < b->x);
+}
+
+int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
+                      int32_t width, int32_t height, int32_t tile, const uint8_t *dirty, int64_t dirty_len,
+                      int32_t *moves, int32_t moves_cap) {
+    if (frame == NULL || ref == NULL || dirty == NULL || (moves == NULL && moves_cap > 0) || moves_cap < 0 ||
+        tile < SEG || tile > 4096 || !os_geometry_ok(frame_stride, width, height) ||
+        !os_geometry_ok(ref_stride, width, height))
+        return OS_ERR_ARG;
+    const int32_t tiles_x = (width + tile - 1) / tile, tiles_y = (height + tile - 1) / tile;
+    if (dirty_len < (int64_t)tiles_x * tiles_y) return OS_ERR_ARG;
+    if (width < SEG) return 0;
+
+    int64_t dirty_px = 0;
+    for (int64_t i = 0; i < (int64_t)tiles_x * tiles_y; i++) dirty_px += dirty[i] ? (int64_t)tile * tile : 0;
+    if (dirty_px == 0) return 0;
+    /* The search is bounded by memory latency, so its size is fixed whatever the dirty area: about
+     * TABLE_INSERTS reference segments (every step-th row) and PROBES probes (every probe_step-th row).
+     * step is odd and probe_step a power of two, so for any vertical offset some probed row meets a
+     * sampled row (every step * probe_step rows), and the table stays in L2. */
+    int32_t probe_step = 1;
+    while (probe_step < 8 && dirty_px / SEG / probe_step > PROBES) probe_step *= 2;
+    int32_t step = (int32_t)(dirty_px / TABLE_INSERTS) | 1;
+    if (step < 3) step = 3;
+    int64_t inserts = 0; /* exactly what 1a inserts at most, so a small change gets a small table */
+    for (int32_t ty = 0; ty < tiles_y; ty++) {
+        const int32_t y0 = ty * tile, y1 = y0 + tile < height ? y0 + tile : height;
+        const int64_t rows = (y1 - 1) / step - (y0 + step - 1) / step + 1;
+        int64_t columns = 0;
+        for (int32_t tx = 0; tx < tiles_x; tx++)
+            if (dirty[(int64_t)ty * tiles_x + tx]) columns += (tx + 1) * tile < width ? tile : width - tx * tile;
+        inserts += rows > 0 ? rows * columns : 0;
+    }
+    int64_t slots = 1024;
+    while (slots < inserts * 2) slots <<= 1;
+
+    entry_t *table = calloc((size_t)slots, sizeof *table);
+    vote_t *votes = calloc(VOTE_SLOTS, sizeof *votes);
+    uint8_t *claim = malloc((size_t)tiles_x * tiles_y);
+    move_t *found = malloc(MAX_RECTS * sizeof *found);
+    int32_t result = 0;
+    if (!table || !votes || !claim || !found) {
+        result = OS_ERR_NOMEM;
+        goto done;
+    }
+    const uint64_t mask = (uint64_t)slots - 1;
+    uint64_t top = 1; /* HASH_MUL^(SEG-1) */
+    for (int i = 0; i < SEG - 1; i++) top *= HASH_MUL;
+
+    /* 1a. Reference: rolling hash at every x of every step-th row, over runs of dirty tiles. */
+    for (int32_t ty = 0; ty < tiles_y; ty++) {
+        const int32_t y1 = (ty + 1) * tile < height ? (ty + 1) * tile : height;
+        for (int32_t tx = 0; tx < tiles_x; tx++) {
+            if (!dirty[(int64_t)ty * tiles_x + tx]) continue;
+            int32_t tx1 = tx;
+            while (tx1 < tiles_x && dirty[(int64_t)ty * tiles_x + tx1]) tx1++;
+            const int32_t x0 = tx * tile, x1 = tx1 * tile < width ? tx1 * tile : width;
+            tx = tx1;
+            if (x1 - x0 < SEG) continue;
+            for (int32_t y = ((ty * tile + step - 1) / step) * step; y < y1; y += step) {
+                const uint8_t *row = ref + (int64_t)y * ref_stride;
+                uint64_t h = 0;
+                int32_t changes = 0; /* neighbours that differ inside the window: 0 means uniform */
+                for (int32_t x = x0; x < x0 + SEG; x++) {
+                    h = h * HASH_MUL + px_at(row, x);
+                    if (x > x0) changes += px_at(row, x) != px_at(row, x - 1);
+                }
+                for (int32_t x = x0;; x++) {
+                    if (changes > 0) {
+                        const uint32_t key = (uint32_t)(h >> 32) | 1u;
+                        for (uint64_t slot = (h * HASH_MUL) >> 24 & mask;; slot = (slot + 1) & mask) {
+                            if (table[slot].key == 0) {
+                                table[slot].key = key;
+                                table[slot].where = ((uint32_t)x << 16) | (uint32_t)y;
+                                break;
+                            }
+                            if (table[slot].key == key) {
+                                table[slot].where = DUP;
+                                break;
+                            }
+                        }
+                    }
+                    if (x + SEG >= x1) break;
+                    const uint32_t out = px_at(row, x), in = px_at(row, x + SEG);
+                    h = (h - out * top) * HASH_MUL + in;
+                    changes -= px_at(row, x + 1) != out;
+                    changes += in != px_at(row, x + SEG - 1);
+                }
+            }
+        }
+    }
+
+    /* 1b. New frame: SEG-aligned segments of every probe_step-th row of the dirty tiles vote. */
+    for (int32_t ty = 0; ty < tiles_y; ty++) {
+        const int32_t y0 = ty * tile, y1 = y0 + tile < height ? y0 + tile : height;
+        for (int32_t tx = 0; tx < tiles_x; tx++) {
+            if (!dirty[(int64_t)ty * tiles_x + tx]) continue;
+            const int32_t x0 = tx * tile, x1 = x0 + tile < width ? x0 + tile : width;
+            for (int32_t y = ((y0 + probe_step - 1) / probe_step) * probe_step; y < y1; y += probe_step) {
+                const uint8_t *row = frame + (int64_t)y * frame_stride;
+                for (int32_t x = x0; x + SEG <= x1; x += SEG) {
+                    uint64_t h = 0;
+                    int uniform = 1;
+                    const uint32_t first = px_at(row, x);
+                    for (int32_t i = 0; i < SEG; i++) {
+                        const uint32_t p = px_at(row, x + i);
+                        h = h * HASH_MUL + p;
+                        uniform &= p == first;
+                    }
+                    /* A segment unchanged in place is static content (a wallpaper gradient repeats
+                     * row after row and would vote for offsets of a pixel or two): it says nothing. */
+                    if (uniform || memcmp(row + (int64_t)x * 4, ref + (int64_t)y * ref_stride + (int64_t)x * 4,
+                                          SEG * 4) == 0)
+                        continue;
+                    const uint32_t key = (uint32_t)(h >> 32) | 1u;
+                    for (uint64_t slot = (h * HASH_MUL) >> 24 & mask; table[slot].key != 0; slot = (slot + 1) & mask) {
+                        if (table[slot].key != key) continue;
+                        if (table[slot].where != DUP) {
+                            const int32_t dx = x - (int32_t)(table[slot].where >> 16);
+                            const int32_t dy = y - (int32_t)(table[slot].where & 0xFFFF);
+                            if (dx != 0 || dy != 0) vote(votes, dx, dy);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /* 2. Best offsets first: claim matching tiles, merge them into rectangles, grow them. */
+    memset(claim, 0, (size_t)tiles_x * tiles_y);
+    int32_t bx0 = tiles_x, by0 = tiles_y, bx1 = 0, by1 = 0;
+    for (int32_t ty = 0; ty < tiles_y; ty++)
+        for (int32_t tx = 0; tx < tiles_x; tx++)
+            if (dirty[(int64_t)ty * tiles_x + tx]) {
+                if (tx < bx0) bx0 = tx;
+                if (ty < by0) by0 = ty;
+                if (tx + 1 > bx1) bx1 = tx + 1;
+                if (ty + 1 > by1) by1 = ty + 1;
+            }
+    int32_t n_found = 0;
+    for (int c = 0; c < MAX_CANDIDATES; c++) {
+        int best = -1;
+        for (int i = 0; i < VOTE_SLOTS; i++)
+            if (votes[i].key && votes[i].votes >= MIN_VOTES && (best < 0 || votes[i].votes > votes[best].votes))
+                best = i;
+        if (best < 0) break;
+        const uint32_t key = votes[best].key - 1u;
+#ifdef OS_MOTION_DEBUG
+        fprintf(stderr, "candidate %d: (%d, %d) votes %u\n", c, (int32_t)(key >> 16) - 32768,
+                (int32_t)(key & 0xFFFF) - 32768, votes[best].votes);
+#endif
+        votes[best].votes = 0;
+        const int32_t ox = (int32_t)(key >> 16) - 32768, oy = (int32_t)(key & 0xFFFF) - 32768;
+        const uint8_t mark = (uint8_t)(c + 1);
+        for (int32_t ty = by0; ty < by1; ty++)
+            for (int32_t tx = bx0; tx < bx1; tx++) {
+                const int64_t i = (int64_t)ty * tiles_x + tx;
+                /* Clean tiles inside the dirty box are claimed too when they match at the offset (the
+                 * blank end of a scrolled line), so a scrolled region stays one rectangle. */
+                if (claim[i]) continue;
+                const int32_t x = tx * tile, y = ty * tile;
+                const int32_t w = x + tile < width ? tile : width - x, h = y + tile < height ? tile : height - y;
+                if (x - ox < 0 || y - oy < 0 || x - ox + w > width || y - oy + h > height) continue;
+                if (rect_equal(frame, frame_stride, ref, ref_stride, x, y, w, h, ox, oy)) claim[i] = mark;
+            }
+        /* Runs of claimed tiles in a tile row; a run continues the rectangle above it when it spans the
+         * same columns, so a scrolled region becomes one rectangle. */
+        const int32_t first = n_found;
+        for (int32_t ty = 0; ty < tiles_y; ty++)
+            for (int32_t tx = 0; tx < tiles_x; tx++) {
+                if (claim[(int64_t)ty * tiles_x + tx] != mark) continue;
+                int32_t tx1 = tx;
+                while (tx1 < tiles_x && claim[(int64_t)ty * tiles_x + tx1] == mark) tx1++;
+                const int32_t x = tx * tile, y = ty * tile;
+                const int32_t w = (tx1 * tile < width ? tx1 * tile : width) - x;
+                const int32_t h = (y + tile < height ? y + tile : height) - y;
+                tx = tx1 - 1;
+                int merged = 0;
+                for (int32_t k = first; k < n_found && !merged; k++)
+                    if (found[k].x == x && found[k].w == w && found[k].y + found[k].h == y) {
+                        found[k].h += h;
+                        merged = 1;
+                    }
+                if (!merged && n_found < MAX_RECTS) found[n_found++] = (move_t){x, y, w, h, ox, oy};
+            }
+        for (int32_t k = first; k < n_found; k++) grow(frame, frame_stride, ref, ref_stride, width, height, tile, &found[k]);
+        qsort(found + first, (size_t)(n_found - first), sizeof *found, move_order);
+    }
+
+    /* 3. Keep the moves whose source no earlier move overwrites. */
+    for (int32_t k = 0; k < n_found && result < moves_cap; k++) {
+        const move_t *m = &found[k];
+        int clash = 0;
+        for (int32_t j = 0; j < result && !clash; j++) {
+            const move_t prev = {moves[6 * j + 2], moves[6 * j + 3], moves[6 * j + 4], moves[6 * j + 5], 0, 0};
+            clash = overlaps(&prev, m->x - m->ox, m->y - m->oy, m->w, m->h);
+        }
+        if (clash) continue;
+        int32_t *out = moves + 6 * result++;
+        out[0] = m->x - m->ox;
+        out[1] = m->y - m->oy;
+        out[2] = m->x;
+        out[3] = m->y;
+        out[4] = m->w;
+        out[5] = m->h;
+    }
+
+done:
+    free(table);
+    free(votes);
+    free(claim);
+    free(found);
+    return result;
+}
