@@ -27,6 +27,8 @@ def open_display(name: str | None) -> Any:
         return Xlib.display.Display(name)
     except (Xlib.error.DisplayError, OSError) as exc:
         raise X11Unavailable(f"cannot open X display {name or '$DISPLAY'!r}: {exc}") from exc
+    except Exception as exc:  # python-xlib trips over some servers' extension event numbering
+        raise X11Unavailable(f"python-xlib cannot use X display {name or '$DISPLAY'!r}: {exc!r}") from exc
 
 
 class ErrorTrap:

@@ -112,10 +112,11 @@ class CursorSource(abc.ABC):
 class X11CursorSource(CursorSource):
     """The pointer of an X display (``None``: ``$DISPLAY``), shapes through XFIXES when it is there.
 
+    ``use_xinput=False`` makes :meth:`wait` poll even where XInput 2 could wake it.
     Raises X11Unavailable if the display cannot be opened.
     """
 
-    def __init__(self, display: str | None, monitor: Monitor) -> None:
+    def __init__(self, display: str | None, monitor: Monitor, *, use_xinput: bool = True) -> None:
         self._display = open_display(display)
         self._root = self._display.screen().root
         self._monitor = monitor
@@ -135,7 +136,7 @@ class X11CursorSource(CursorSource):
         else:
             log.info("XFIXES unavailable: the pointer's shape is not reported")
         self._moves_wake = False
-        if self._display.has_extension("XInputExtension"):
+        if use_xinput and self._display.has_extension("XInputExtension"):
             from Xlib.ext import xinput
 
             version = self._display.xinput_query_version()

@@ -30,34 +30,38 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = 
 
 
 class XServer:
-    """An Xvfb of our own (the tests change its monitors and keymap, so it is not shared)."""
+    """An Xvfb of our own (the tests change its monitors and keymap, so it is not shared).
 
-    def __init__(self) -> None:
+    ``monitors`` False leaves Xvfb's one automatic monitor; ``disable`` names extensions to switch off.
+    """
+
+    def __init__(self, *, monitors: bool = True, disable: tuple[str, ...] = ()) -> None:
         xvfb = shutil.which("Xvfb")
         if xvfb is None or shutil.which("xrandr") is None or shutil.which("xterm") is None:
             pytest.fail("Xvfb, xrandr and xterm are needed: run `make test` (xvfb x11-xserver-utils xterm)")
-        for number in range(500 + os.getpid() % 200, 900):
-            if os.path.exists(f"/tmp/.X11-unix/X{number}") or os.path.exists(f"/tmp/.X{number}-lock"):
-                continue
-            self.proc = subprocess.Popen(
-                [xvfb, f":{number}", "-nolisten", "tcp", "-noreset", "+extension", "DAMAGE", "+extension",
-                 "RANDR", "-screen", "0", f"{SCREEN_WIDTH}x{SCREEN_HEIGHT}x24"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            self.display = f":{number}"
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                if os.path.exists(f"/tmp/.X11-unix/X{number}"):
-                    self._set_monitors()
-                    # No server auto-repeat: a test process stalled by a loaded machine between a key's press
-                    # and release must not type the key twice.
-                    self.run("xset", "r", "off")
-                    return
-                time.sleep(0.02)
+        # -displayfd: Xvfb picks a free display number itself and writes it to the pipe once it accepts
+        # connections, so parallel test runs never race for a number.
+        read_end, write_end = os.pipe()
+        args = [xvfb, "-displayfd", str(write_end), "-nolisten", "tcp", "-noreset"]
+        args += ["+extension", "RANDR", "-screen", "0", f"{SCREEN_WIDTH}x{SCREEN_HEIGHT}x24"]
+        for name in disable:
+            args += ["-extension", name]
+        self.proc = subprocess.Popen(
+            args, pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            number = pipe.readline().strip()
+        if not number.isdigit():
             self.proc.kill()
             self.proc.wait()
-        pytest.fail("could not start Xvfb")
+            pytest.fail(f"Xvfb did not start (exit code {self.proc.returncode})")
+        self.display = f":{number.decode()}"
+        if monitors:
+            self._set_monitors()
+        # No server auto-repeat: a test process stalled by a loaded machine between a key's press and
+        # release must not type the key twice.
+        self.run("xset", "r", "off")
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "DISPLAY": self.display, "LC_ALL": "C.UTF-8"}
