@@ -1,0 +1,80 @@
+"""Hypothesis: whatever bytes reach ``Decoder.decode``, the result is a decoded frame or CodecError,
+never a crash, and after CodecError the framebuffer is byte-identical. Three depths: arbitrary bytes
+(stopped by the header), genuine updates mutated with the CRC fixed up (reach zstd and the kernel), and
+keyframes forged from structured random ops (reach every branch of the kernel's validation)."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+from codec_forge import forge, refix_crc
+from codec_frames import terminal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opensupport.codec import CodecError, Decoder, Encoder
+
+W, H = 40, 24
+FRAMES = [terminal(W, H, seed=s) for s in range(3)]
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def genuine() -> tuple[Decoder, list[bytes]]:
+    enc, dec = Encoder(W, H), Decoder(W, H)
+    updates = [enc.encode(f) for f in FRAMES]
+    dec.decode(updates[0])
+    return dec, updates
+
+
+def decode_or_refuse(dec: Decoder, data: bytes) -> None:
+    before = dec.framebuffer.copy()
+    try:
+        fb, rects = dec.decode(data)
+    except CodecError:
+        assert np.array_equal(dec.framebuffer, before)
+        return
+    assert (fb[:, :, 3] == 255).all()
+    for r in rects:
+        assert r.x >= 0 and r.y >= 0 and r.x + r.w <= fb.shape[1] and r.y + r.h <= fb.shape[0]
+
+
+@FUZZ
+@given(st.binary(max_size=3000))
+def test_arbitrary_bytes(data: bytes) -> None:
+    dec, _ = genuine()
+    decode_or_refuse(dec, data)
+
+
+@FUZZ
+@given(
+    which=st.integers(0, 2),
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6),
+    cut=st.integers(0, 10_000) | st.none(),
+)
+def test_mutated_genuine_updates(which: int, edits: list[tuple[int, int]], cut: int | None) -> None:
+    dec, updates = genuine()
+    if which == 2:
+        dec.decode(updates[1])
+    data = bytearray(updates[which])
+    for at, value in edits:
+        data[at % len(data)] = value
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    decode_or_refuse(dec, refix_crc(bytes(data)) if len(data) >= 22 else bytes(data))
+
+
+u16 = st.one_of(
+    st.integers(0, 3), st.integers(W - 3, W + 3), st.integers(H - 3, H + 3), st.integers(0, 65535)
+)
+ops = st.lists(
+    st.tuples(st.integers(0, 6), st.lists(u16, min_size=0, max_size=8), st.binary(max_size=8)), max_size=6
+)
+
+
+@FUZZ
+@given(ops=ops, data=st.binary(max_size=400), declared_delta=st.integers(-2, 2) | st.just(0))
+def test_forged_keyframes(ops: list[tuple[int, list[int], bytes]], data: bytes, declared_delta: int) -> None:
+    section = b"".join(bytes([kind]) + struct.pack(f"<{len(f)}H", *f) + extra for kind, f, extra in ops)
+    raw = struct.pack("<I", len(section)) + section + data
+    dec, _ = genuine()
+    decode_or_refuse(dec, forge(raw, W, H, declared=max(0, len(raw) + declared_delta)))
