@@ -160,7 +160,7 @@ def test_new_size_without_keyframe_and_delta_before_any_keyframe() -> None:
 def test_refused_keyframe_of_another_size_keeps_the_old_framebuffer(
     pair: tuple[Encoder, Decoder, list[np.ndarray]],
 ) -> None:
-    enc, dec, frames = pair
+    _, dec, _ = pair
     fb = dec.framebuffer
     rejects(dec, forge(payload(op(3, 0, 0, 500, 1)), 500, 400), "truncated")
     assert dec.framebuffer is fb and dec.framebuffer.shape == (H, W, 4)
