@@ -44,11 +44,14 @@ class ErrorTrap:
 
     @contextlib.contextmanager
     def checked(self, what: str, exc_type: type[Exception]) -> Iterator[None]:
-        """Run the requests of the block, make a round trip, and raise ``exc_type`` if any failed."""
-        self.errors.clear()
+        """Run the requests of the block, make a round trip, and raise ``exc_type`` if any failed.
+
+        Blocks may nest: each one reports the errors that arrived while it ran.
+        """
+        start = len(self.errors)
         yield
         self.display.sync()
-        if self.errors:
-            first = self.errors[0]
-            self.errors.clear()
+        if len(self.errors) > start:
+            first = self.errors[start]
+            del self.errors[start:]
             raise exc_type(f"{what}: the X server refused it ({first.__class__.__name__})")

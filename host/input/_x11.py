@@ -27,8 +27,11 @@ from opensupport.host.input._base import InputBackend
 
 log = logging.getLogger(__name__)
 
-#: Seconds a remapped spare keycode stays bound to its character after its last press.
-REMAP_REUSE_DELAY = 0.1
+#: Seconds a remapped spare keycode stays bound to its character after its last press: how far behind the
+#: receiving program may be in reading its events (a loaded machine) without typing a wrong character. With
+#: about 18 spare keycodes on a PC keymap, a paste of many distinct Hangul syllables types about 36 of them
+#: a second once the spares are all in use; an input method's one syllable at a time never waits.
+REMAP_REUSE_DELAY = 0.5
 _SHIFT_L = 0xFFE1
 #: X core wheel buttons: 4 up, 5 down, 6 left, 7 right.
 _WHEEL_UP, _WHEEL_DOWN, _WHEEL_LEFT, _WHEEL_RIGHT = 4, 5, 6, 7
@@ -88,7 +91,7 @@ class X11Input(InputBackend):
         self._syms = {self._min_keycode + i: tuple(syms) for i, syms in enumerate(table)}
         self._keysyms_per_keycode = max((len(s) for s in self._syms.values()), default=2)
         lookup: dict[int, tuple[int, int | None]] = {}
-        # Level 1 (unshifted) anywhere beats level 2 (shifted): "1" is the unshifted key, not Shift+KP_End.
+        # An unshifted key anywhere beats a shifted one: a keysym on two keys is typed without Shift if it can.
         for level in (0, 1):
             for keycode, syms in self._syms.items():
                 if len(syms) <= level or syms[level] == 0 or syms[level] in lookup:
