@@ -45,18 +45,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="a RelayConfig field"
     )
-    parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="event loop")
     args = parser.parse_args(argv)
     try:
         config = parse_config(args.set)
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
-    if args.uvloop:
-        import uvloop
-
-        uvloop.run(serve_relay_only(args.host, args.port, config))
-    else:
-        asyncio.run(serve_relay_only(args.host, args.port, config))
+    if args.loop != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if args.loop == "uvloop":
+                raise
+        else:  # what uvicorn itself picks when it runs the server ("auto")
+            uvloop.run(serve_relay_only(args.host, args.port, config))
+            return 0
+    asyncio.run(serve_relay_only(args.host, args.port, config))
     return 0
 
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import RelayConfig
 from .core import Link, LinkError
-from .transports import TcpLink
+from .transports import TcpLink, open_tcp_link
 
 if TYPE_CHECKING:
     from .core import Relay
@@ -107,8 +107,10 @@ class Cluster:
             self._scripts[name] = self.redis.register_script(text)
         await self.redis.set(self._key("cluster", "secret"), secrets.token_hex(32), nx=True)
         self._secret = str(await self.redis.get(self._key("cluster", "secret"))).encode()
-        self._server = await asyncio.start_server(
-            self._on_node_link, self.config.node_host, self.config.node_port
+        from .transports import start_tcp_listener
+
+        self._server = await start_tcp_listener(
+            self.relay, self.config.node_host, self.config.node_port, serve=self._on_node_link
         )
         port = int(self._server.sockets[0].getsockname()[1])
         self.address = f"{self.config.node_advertise or self.config.node_host}:{port}"
@@ -238,8 +240,9 @@ class Cluster:
         owner_id, address = owner
         host, _, port = address.rpartition(":")
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, int(port), limit=256 * 1024), _CONNECT_TIMEOUT
+            node = await asyncio.wait_for(
+                open_tcp_link(host, int(port), self.config.max_message_size, peer_ip=address),
+                _CONNECT_TIMEOUT,
             )
         except (OSError, TimeoutError, ValueError):
             from opensupport.protocol.rendezvous import parse_join
@@ -248,7 +251,6 @@ class Cluster:
             with contextlib.suppress(Exception):
                 await self.take_over(rid, owner_id)
             return False
-        node = TcpLink(reader, writer, self.config.max_message_size, peer_ip=address)
         ip = link.peer_ip.encode()[:255]
         try:
             await node.send(HELLO_MAGIC + self._secret + bytes((len(ip),)) + ip)
@@ -262,8 +264,7 @@ class Cluster:
             await node.close()
         return True
 
-    async def _on_node_link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        link = TcpLink(reader, writer, self.config.max_message_size)
+    async def _on_node_link(self, link: TcpLink) -> None:
         try:
             hello = await asyncio.wait_for(link.receive(), self.config.join_timeout)
         except (TimeoutError, LinkError):
@@ -293,10 +294,10 @@ async def _splice(a: Link, b: Link) -> None:
     async def pump(src: Link, dst: Link) -> None:
         while True:
             try:
-                message = await src.receive()
-                if message is None:
+                batch = await src.receive_batch()
+                if batch is None:
                     return
-                await dst.send(message)
+                await dst.send_batch(batch)
             except LinkError:
                 return
 

@@ -86,6 +86,19 @@ class Link(abc.ABC):
     async def close(self) -> None:
         """Close the connection; never raises."""
 
+    async def receive_batch(self) -> list[bytes] | None:
+        """Every message already received (at least one), or None when the client closed.
+
+        Transports that can cut several messages from one read override this; it raises like receive.
+        """
+        message = await self.receive()
+        return None if message is None else [message]
+
+    async def send_batch(self, messages: list[bytes]) -> None:
+        """Send messages in order and wait until the transport is writable again. Raises LinkError."""
+        for message in messages:
+            await self.send(message)
+
     async def send_status(self, status: RelayStatus) -> bool:
         """Send a relay status message under the send lock; False if the link is gone.
 
@@ -198,13 +211,17 @@ class Relay:
             self._sweeper = None
         for slot in list(self.slots.values()):
             await self._remove_slot(slot, status=None)
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
         if self.cluster is not None:
             await self.cluster.close()
             self.cluster = None
         self._started = False
 
-    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as a task the relay keeps a reference to (a connection handler, a close)."""
+        task = asyncio.get_running_loop().create_task(coro)
         self._handlers.add(task)
         task.add_done_callback(self._handlers.discard)
 
@@ -329,7 +346,7 @@ class Relay:
                 # A resume replaces a connection the relay still believes alive (the client's network
                 # changed and the old TCP connection has not timed out yet).
                 await self._depart(slot, role, previous)
-                self._background(previous.close())
+                self.spawn(previous.close())
             slot.links[role] = link
             peer = slot.links[other]
             if peer is None:
@@ -429,37 +446,49 @@ class Relay:
         stats = self.stats
         while True:
             try:
-                message = await link.receive()
+                batch = await link.receive_batch()
             except LinkError:
                 return
-            if message is None or len(message) > max_size or is_status_message(message):
-                # A peer may not forge the relay's status messages: that would make "paired" or "peer
-                # left" ambiguous for the other side.
+            if batch is None:
                 return
+            size = 0
+            valid = len(batch)
+            for i, message in enumerate(batch):
+                if len(message) > max_size or is_status_message(message):
+                    # A peer may not forge the relay's status messages: that would make "paired" or
+                    # "peer left" ambiguous for the other side. What came before it is still delivered.
+                    valid = i
+                    break
+                size += len(message)
+            bad = valid < len(batch)
+            if bad:
+                batch = batch[:valid]
             if slot.links[role] is not link:
                 return  # replaced by a resume
             peer = slot.links[other] if slot.paired else None
-            if peer is None:
-                stats.discarded += 1
-                continue
-            epoch = slot.epoch
-            size = len(message)
-            delay = slot.bucket.charge(size) if slot.bucket is not None else 0.0
-            if total is not None:
-                delay = max(delay, total.charge(size))
-            if delay > 0:
-                await asyncio.sleep(delay)
-            async with peer.send_lock:
-                if slot.epoch != epoch:
-                    stats.discarded += 1
-                    continue
-                try:
-                    await peer.send(message)
-                except LinkError:
-                    continue  # the peer's own reader notices and departs
-            slot.last_activity = time.monotonic()
-            stats.records += 1
-            stats.bytes += size
+            if batch and peer is None:
+                stats.discarded += len(batch)
+            elif batch and peer is not None:
+                epoch = slot.epoch
+                delay = slot.bucket.charge(size) if slot.bucket is not None else 0.0
+                if total is not None:
+                    delay = max(delay, total.charge(size))
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                async with peer.send_lock:
+                    if slot.epoch != epoch:
+                        stats.discarded += len(batch)
+                    else:
+                        try:
+                            await peer.send_batch(batch)
+                        except LinkError:
+                            pass  # the peer's own reader notices and departs
+                        else:
+                            slot.last_activity = time.monotonic()
+                            stats.records += len(batch)
+                            stats.bytes += size
+            if bad:
+                return
 
     # ---------------------------------------------------------------- timers
 

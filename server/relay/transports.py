@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import struct
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -21,7 +23,14 @@ from starlette.websockets import WebSocket
 from .config import RelayConfig
 from .core import Link, LinkError, Relay
 
-__all__ = ["TcpLink", "WebSocketLink", "relay_routes", "serve_relay_only", "start_tcp_listener"]
+__all__ = [
+    "TcpLink",
+    "WebSocketLink",
+    "open_tcp_link",
+    "relay_routes",
+    "serve_relay_only",
+    "start_tcp_listener",
+]
 
 _HEADER = struct.Struct(">I")
 #: bytes a raw-TCP StreamReader buffers before it stops reading the socket
@@ -29,63 +38,181 @@ _TCP_READ_LIMIT = 256 * 1024
 _CLOSE_WAIT = 2.0
 
 
-class TcpLink(Link):
-    """A raw TCP connection carrying 4-byte big-endian length-prefixed messages."""
+class TcpLink(Link, asyncio.Protocol):
+    """A raw TCP connection carrying 4-byte big-endian length-prefixed messages.
 
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        max_message_size: int,
-        peer_ip: str | None = None,
-    ) -> None:
-        if peer_ip is None:
-            peername = writer.get_extra_info("peername")
-            peer_ip = str(peername[0]) if peername else "unknown"
-        super().__init__(peer_ip)
-        self._reader = reader
-        self._writer = writer
+    An asyncio Protocol rather than streams: received bytes are cut into messages as they arrive, and the
+    relay takes every message already there in one :meth:`receive_batch` and writes them to the peer in
+    one system call. Reading pauses while more than :data:`_TCP_READ_LIMIT` bytes wait to be forwarded.
+    """
+
+    def __init__(self, max_message_size: int, peer_ip: str | None = None) -> None:
+        super().__init__(peer_ip or "unknown")
         self._max = max_message_size
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._messages: deque[bytes] = deque()
+        self._queued = 0
+        self._reading_paused = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._drain: asyncio.Future[None] | None = None
+        self._write_paused = False
+        self._eof = False
+        self._error: str | None = None
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        if self.peer_ip == "unknown":
+            peername = transport.get_extra_info("peername")
+            if peername:
+                self.peer_ip = str(peername[0])
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        pos, size, limit = 0, len(buffer), self._max
+        messages = self._messages
+        while size - pos >= 4:
+            (length,) = _HEADER.unpack_from(buffer, pos)
+            if length > limit:
+                self._fail(f"message of {length} bytes exceeds {limit}")
+                return
+            end = pos + 4 + length
+            if end > size:
+                break
+            messages.append(bytes(buffer[pos + 4 : end]))
+            self._queued += length
+            pos = end
+        if pos:
+            del buffer[:pos]
+        # Only whole messages count: a partial one must be allowed to complete (it is bounded by _max).
+        if self._queued > _TCP_READ_LIMIT and not self._reading_paused and self._transport:
+            self._reading_paused = True
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self.closed = True
+        if exc is not None and self._error is None:
+            self._error = str(exc)
+        self._wake()
+        self._resume_writers()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._resume_writers()
+
+    # -- internals
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _resume_writers(self) -> None:
+        drain = self._drain
+        if drain is not None and not drain.done():
+            drain.set_result(None)
+
+    def _fail(self, reason: str) -> None:
+        self._error = reason
+        self._messages.clear()
+        if self._transport is not None:
+            self._transport.abort()
+        self._wake()
+
+    def _took(self, amount: int) -> None:
+        self._queued -= amount
+        if self._reading_paused and self._queued <= _TCP_READ_LIMIT // 2:
+            self._reading_paused = False
+            if self._transport is not None and not self._transport.is_closing():
+                self._transport.resume_reading()
+
+    async def _wait_readable(self) -> None:
+        while not self._messages:
+            if self._error is not None:
+                raise LinkError(self._error)
+            if self._eof:
+                if self._buffer:
+                    raise LinkError("connection closed inside a frame")
+                return
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    # -- Link
 
     async def receive(self) -> bytes | None:
-        reader = self._reader
-        try:
-            header = await reader.readexactly(4)
-        except asyncio.IncompleteReadError as exc:
-            if exc.partial:
-                raise LinkError("connection closed inside a frame header") from None
+        await self._wait_readable()
+        if not self._messages:
             return None
-        except (OSError, asyncio.LimitOverrunError) as exc:
-            raise LinkError(str(exc)) from exc
-        (length,) = _HEADER.unpack(header)
-        if length > self._max:
-            raise LinkError(f"message of {length} bytes exceeds {self._max}")
-        try:
-            return await reader.readexactly(length)
-        except (asyncio.IncompleteReadError, OSError) as exc:
-            raise LinkError("connection closed inside a frame") from exc
+        message = self._messages.popleft()
+        self._took(len(message))
+        return message
+
+    async def receive_batch(self) -> list[bytes] | None:
+        await self._wait_readable()
+        if not self._messages:
+            return None
+        batch = list(self._messages)
+        self._messages.clear()
+        self._took(sum(map(len, batch)))
+        return batch
 
     async def send(self, message: bytes) -> None:
-        writer = self._writer
-        if writer.is_closing():
+        await self.send_batch([message])
+
+    async def send_batch(self, messages: list[bytes]) -> None:
+        transport = self._transport
+        if transport is None or self.closed or transport.is_closing():
             raise LinkError("connection closed")
-        try:
-            writer.write(_HEADER.pack(len(message)) + message)
-            await writer.drain()
-        except (OSError, RuntimeError) as exc:
-            raise LinkError(str(exc)) from exc
+        parts: list[bytes] = []
+        for message in messages:
+            parts.append(_HEADER.pack(len(message)))
+            parts.append(message)
+        transport.writelines(parts)
+        while self._write_paused and not self.closed:
+            self._drain = asyncio.get_running_loop().create_future()
+            try:
+                await self._drain
+            finally:
+                self._drain = None
+        if self.closed:
+            raise LinkError("connection closed")
 
     async def close(self) -> None:
-        if self.closed:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            self.closed = True
             return
         self.closed = True
-        writer = self._writer
-        writer.close()
-        try:
-            await asyncio.wait_for(writer.wait_closed(), _CLOSE_WAIT)
-        except (TimeoutError, OSError):
-            # A client that does not read keeps our write buffer full for ever; cut it off.
-            writer.transport.abort()
+        transport.close()
+        # A client that does not read keeps our write buffer full for ever; cut it off after a while.
+        asyncio.get_running_loop().call_later(_CLOSE_WAIT, transport.abort)
+
+
+async def open_tcp_link(host: str, port: int, max_message_size: int, peer_ip: str | None = None) -> TcpLink:
+    """Connect to a raw-TCP relay endpoint; raises OSError if it cannot be reached."""
+    loop = asyncio.get_running_loop()
+    _, link = await loop.create_connection(lambda: TcpLink(max_message_size, peer_ip), host, port)
+    return link
 
 
 class WebSocketLink(Link):
@@ -145,26 +272,23 @@ def relay_routes(relay: Relay) -> list[WebSocketRoute]:
     return [WebSocketRoute("/relay", relay_endpoint, name="relay")]
 
 
-async def start_tcp_listener(relay: Relay, host: str, port: int) -> asyncio.Server:
+async def start_tcp_listener(
+    relay: Relay, host: str, port: int, serve: Callable[[TcpLink], Coroutine[Any, Any, None]] | None = None
+) -> asyncio.Server:
     """Listen for raw-TCP relay clients on ``host:port``; returns the asyncio server (close it to stop).
 
-    Raises OSError if the address cannot be bound.
+    Each connection is served by ``serve`` (default: ``relay.handle``). Raises OSError if the address
+    cannot be bound.
     """
+    loop = asyncio.get_running_loop()
+    handler = serve or relay.handle
 
-    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        _tune(writer)
-        await relay.handle(TcpLink(reader, writer, relay.config.max_message_size))
+    def make_link() -> TcpLink:
+        link = TcpLink(relay.config.max_message_size)
+        relay.spawn(handler(link))
+        return link
 
-    return await asyncio.start_server(on_connect, host, port, limit=_TCP_READ_LIMIT)
-
-
-def _tune(writer: asyncio.StreamWriter) -> None:
-    import socket
-
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return await loop.create_server(make_link, host, port, backlog=4096)
 
 
 def uvicorn_settings(config: RelayConfig) -> dict[str, Any]:
