@@ -12,9 +12,10 @@ ASAN_DIR := build/asan
 
 # Debian packages the project needs: a virtual X screen and real X programs for the integration tests and
 # the corpus recorder, socat as the relay benchmark's floor, Chromium for the admin web's browser tests,
-# CJK fonts so that Korean renders in the browser and on the X screen.
+# CJK fonts so that Korean renders in the browser and on the X screen, and the xcb libraries Qt's X11
+# platform plugin needs beyond what PySide6 bundles (the viewer and the host applet on a real X display).
 SYSTEM_PACKAGES := xvfb xterm x11-utils x11-xserver-utils xdotool socat chromium fonts-noto-cjk \
-                   python3-venv gcc
+                   python3-venv gcc libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
 
 .PHONY: setup run test lint typecheck test-asan test-suite services bench clean
 
