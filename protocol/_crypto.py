@@ -319,6 +319,10 @@ class HostResume:
         expected = _mac(_expand(self._secrets.resume_secret, "resume viewer"), self._transcript)
         if not hmac.compare_digest(record[1:], expected):
             raise ResumeRejected("the viewer could not prove it holds this session's resume secret")
+        return self.next_secrets()
+
+    def next_secrets(self) -> SessionSecrets:
+        """The secrets this resume leads to (known once the hello is answered, adopted once confirmed)."""
         return _resume_master(self._secrets, self._transcript)
 
 

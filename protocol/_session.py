@@ -52,6 +52,7 @@ from ._errors import (
     FlowControlError,
     FramingError,
     HandshakeError,
+    IntegrityError,
     LocalProtocolError,
     MessageError,
     ProtocolError,
@@ -105,6 +106,9 @@ FLAG_FIRST = 0x01  #: first fragment of a message
 FLAG_LAST = 0x02  #: last fragment of a message
 FLAG_RELIABLE = 0x04  #: the message is reliable (counted, acknowledged, retransmitted after a resume)
 _KNOWN_FLAGS = FLAG_FIRST | FLAG_LAST | FLAG_RELIABLE
+
+#: Unreliable control messages (pongs) queued at most; a peer's ping flood cannot grow our queue.
+MAX_QUEUED_CONTROL = 16
 
 _STRICT_LANES = (Lane.CONTROL, Lane.INTERACTIVE, Lane.MESSAGES)
 _INTERNAL = (Ack, FrameAck, FileCredit, KeyUpdate)
@@ -216,6 +220,7 @@ class Session:
         self._file_limit_granted = FILE_CREDIT_WINDOW
         self._force_credit = False
         self._resume_peer_received = 0
+        self._pending_secrets: SessionSecrets | None = None
         self._alert_received = False
 
         if role is Role.VIEWER:
@@ -371,8 +376,6 @@ class Session:
         if self.role is Role.VIEWER:
             self._viewer_resume = ViewerResume(self._secrets, self._received_reliable)
             self._ready.append(self._viewer_resume.resume_hello)
-        else:
-            self._host_resume = HostResume(self._secrets)
 
     def data_to_send(self, max_records: int | None = None) -> list[bytes]:
         """Seal and return up to ``max_records`` records (all that are ready if None), highest priority
@@ -413,6 +416,7 @@ class Session:
         new = self._require(Trigger.SEND_CLOSE)
         self._state = new
         self._close_pending = _Outgoing(encode_message(event), Lane.CONTROL, True)
+        self._reliable_buffered += len(self._close_pending.data)
 
     def _housekeeping(self) -> None:
         """Queue acknowledgements and credit the peer is waiting for."""
@@ -507,7 +511,13 @@ class Session:
                 )
             self._state = self._expect(trigger, FramingError)
             assert self._opener is not None
-            self._receive_plaintext(self._opener.open(record))
+            plaintext = self._opener.open(record)
+            if (
+                self._opener.counter > MAX_REKEY_AFTER_RECORDS + 2
+                or self._opener.bytes > MAX_REKEY_AFTER_BYTES + 2 * MAX_RECORD_SIZE
+            ):
+                raise IntegrityError("the peer used one key beyond the hard bound without a key update")
+            self._receive_plaintext(plaintext)
             return
         # Handshake records: the state changes only once the record has been checked, so that a failure
         # is judged (and a guess counted) in the state the record arrived in.
@@ -525,11 +535,7 @@ class Session:
             assert self._host_handshake is not None
             self._establish(self._host_handshake.receive_confirm(record))
         elif trigger is Trigger.RECV_RESUME_HELLO:
-            assert self._host_resume is not None
-            peer_received, accept = self._host_resume.receive_hello(record, self._received_reliable)
-            self._check_peer_received(peer_received)
-            self._resume_peer_received = peer_received
-            self._ready.append(accept)
+            self._on_resume_hello(record)
         elif trigger is Trigger.RECV_RESUME_ACCEPT:
             assert self._viewer_resume is not None
             peer_received, secrets, confirm = self._viewer_resume.receive_accept(record)
@@ -540,6 +546,30 @@ class Session:
             assert self._host_resume is not None
             self._resumed(self._host_resume.receive_confirm(record), self._resume_peer_received)
         self._state = new
+
+    def _on_resume_hello(self, record: bytes) -> None:
+        # If our last RESUME_ACCEPT was answered but the confirmation was lost with the transport, the
+        # viewer already moved to the secrets that resume led to: accept a proof for either.
+        assert self._secrets is not None
+        rejection: ResumeRejected | None = None
+        for candidate in (self._secrets, self._pending_secrets):
+            if candidate is None:
+                continue
+            resume = HostResume(candidate)
+            try:
+                peer_received, accept = resume.receive_hello(record, self._received_reliable)
+            except ResumeRejected as exc:
+                rejection = rejection or exc
+                continue
+            self._check_peer_received(peer_received)
+            self._secrets = candidate
+            self._pending_secrets = resume.next_secrets()
+            self._host_resume = resume
+            self._resume_peer_received = peer_received
+            self._ready.append(accept)
+            return
+        assert rejection is not None
+        raise rejection
 
     def _on_client_hello(self, record: bytes) -> None:
         assert self._host_handshake is not None
@@ -601,6 +631,7 @@ class Session:
         self._install(secrets)
         self._viewer_resume = None
         self._host_resume = None
+        self._pending_secrets = None
         while self._peer_acked < peer_received:
             self._reliable_buffered -= len(self._unacked.popleft().data)
             self._peer_acked += 1
@@ -696,7 +727,8 @@ class Session:
             assert self._opener is not None
             self._opener.key_update()
         elif isinstance(message, ev.Ping):
-            if self._state is State.ESTABLISHED:
+            queued = sum(1 for item in self._lanes[Lane.CONTROL] if not item.reliable)
+            if self._state is State.ESTABLISHED and queued < MAX_QUEUED_CONTROL:
                 self._lanes[Lane.CONTROL].append(
                     _Outgoing(encode_message(ev.Pong(message.payload)), Lane.CONTROL, False)
                 )
@@ -706,6 +738,7 @@ class Session:
                 self._close_pending = _Outgoing(
                     encode_message(ev.CloseSession("closed by peer")), Lane.CONTROL, True
                 )
+                self._reliable_buffered += len(self._close_pending.data)
             self._events.append(message)
         elif isinstance(message, ev.ScreenUpdate):
             if message.frame_id <= self._last_frame_received:

@@ -140,7 +140,7 @@ PLAINTEXT = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plaintexts=st.lists(PLAINTEXT, min_size=1, max_size=8))
 def test_any_plaintext_sealed_with_the_right_key(plaintexts: list[bytes]) -> None:
     """A peer that holds the keys (a buggy or hostile viewer) still cannot crash the host."""
@@ -158,14 +158,14 @@ def test_any_plaintext_sealed_with_the_right_key(plaintexts: list[bytes]) -> Non
         pair.transfer(Role.VIEWER)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(data=st.binary(max_size=100))
 def test_decode_message_parses_or_raises_protocol_error(data: bytes) -> None:
     with contextlib.suppress(ProtocolError):
         decode_message(data)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(channel=st.integers(0, 7), msg_type=st.integers(0, 20), body=st.binary(max_size=80))
 def test_decode_message_with_known_headers(channel: int, msg_type: int, body: bytes) -> None:
     """Whatever parses re-encodes to the very same bytes: one encoding per message, no slack to smuggle."""

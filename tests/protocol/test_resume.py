@@ -175,3 +175,39 @@ def test_resume_before_the_transport_is_lost_is_refused() -> None:
     pair.handshake()
     with pytest.raises(LocalProtocolError):
         pair.viewer.resume()
+
+
+def test_lost_resume_confirmation_does_not_strand_the_session() -> None:
+    """The viewer moved to the new secrets, the host never saw its confirmation: the next resume works."""
+    pair = ConnectionPair()
+    pair.handshake()
+    pair.host.send(ChatMessage("from host"))
+    pair.viewer.send(ChatMessage("from viewer"))
+    pair.drop_link()
+    pair.viewer.resume()
+    pair.host.resume()
+    pair.transfer(Role.VIEWER)  # resume hello
+    pair.transfer(Role.HOST)  # resume accept: the viewer is established with the new secrets
+    assert pair.viewer.state is State.ESTABLISHED
+    pair.viewer.data_to_send()  # its confirmation and retransmissions die with the transport
+    pair.drop_link()
+    pair.resume()
+    assert pair.of_type(Role.HOST, ChatMessage) == [ChatMessage("from viewer")]
+    assert pair.of_type(Role.VIEWER, ChatMessage) == [ChatMessage("from host")]
+    pair.drop_link()  # and the session keeps resuming after that
+    pair.resume()
+    pair.viewer.send(ChatMessage("again"))
+    pair.pump()
+    assert pair.of_type(Role.HOST, ChatMessage)[-1] == ChatMessage("again")
+
+
+def test_ping_flood_does_not_grow_the_queue() -> None:
+    from opensupport.protocol import Ping, Pong
+
+    pair = ConnectionPair()
+    pair.handshake()
+    for i in range(100):
+        pair.viewer.send(Ping(bytes([i])))
+    pair.transfer(Role.VIEWER)
+    pair.transfer(Role.HOST)
+    assert 1 <= len(pair.of_type(Role.VIEWER, Pong)) <= 16
