@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import numpy as np
 import pytest
 from opensupport.viewer.decode import FrameUpdate
-from opensupport.viewer.display import DisplayModel, Monitor, ViewMode
+from opensupport.viewer.display import CursorImage, DisplayModel, Monitor, ViewMode
 from opensupport.viewer.events import KeyPress, KeyRelease, Keysym, Modifier, SelectMonitor
 from opensupport.viewer.ui.window import ViewerWindow
 from PySide6.QtCore import QPoint, Qt
@@ -143,4 +145,33 @@ def test_status_line_shows_rates_and_connection(sink: RecordingSink) -> None:
     assert re.fullmatch(r"\d+\.\d fps · latency 12 ms · [\d.]+ [kM]B/s · fit · 1600×1000", text), text
     window.set_connection_status("Waiting for the customer (code ABC-123)")
     assert window.connection_label.text() == "Waiting for the customer (code ABC-123)"
+    window.close()
+
+
+def test_the_session_bridge_carries_session_news_from_any_thread(sink: RecordingSink) -> None:
+    window = make_window(sink)
+    pixels = np.zeros((4, 4, 4), np.uint8)
+    pixels[...] = (255, 0, 0, 255)
+    seen_on: list[object] = []
+    window.bridge.status_changed.connect(lambda _text: seen_on.append(threading.current_thread()))
+
+    def session_thread() -> None:
+        window.bridge.monitors_changed.emit([Monitor(0, 0, 0, 1600, 1000), Monitor(1, 1600, 0, 800, 600)], 1)
+        window.bridge.cursor_shape_changed.emit(CursorImage(4, 4, 0, 0, pixels.tobytes()))
+        window.bridge.cursor_moved.emit(10, 20, True)
+        window.bridge.status_changed.emit("Connected to PC-042")
+
+    thread = threading.Thread(target=session_thread)
+    thread.start()
+    thread.join()
+    assert window.connection_label.text() != "Connected to PC-042"  # queued, not run on the session thread
+    deadline = time.monotonic() + 10
+    while window.connection_label.text() != "Connected to PC-042":
+        assert time.monotonic() < deadline
+        QApplication.processEvents()
+    assert seen_on == [threading.main_thread()]
+    assert [a.text() for a in window.monitor_menu.actions()] == ["0: 1600×1000", "1: 800×600"]
+    assert window.model.monitors.selected == 1
+    assert window.model.cursor_position == (10, 20) and window.model.cursor_image is not None
+    assert window.remote_screen.cursor().hotSpot() == QPoint(0, 0)
     window.close()

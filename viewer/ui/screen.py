@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
-from opensupport.viewer.decode import DecodeFailure, DecodeWorker, FrameDecoder, FrameUpdate
-from opensupport.viewer.display import CursorImage, DisplayModel, ViewMode
+from opensupport.viewer.decode import FrameUpdate
+from opensupport.viewer.display import CursorImage, ViewMode
 from opensupport.viewer.events import InputError, MouseButton, is_named_keysym
 from opensupport.viewer.input import InputController
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QCursor,
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QGridLayout, QScrollBar, QWidget
 
 from .keymap import keysym_for_qt_key, modifiers_from_qt
 
-__all__ = ["DecodeBridge", "RemoteScreen", "RemoteScreenArea"]
+__all__ = ["RemoteScreen", "RemoteScreenArea"]
 
 log = logging.getLogger(__name__)
 
@@ -52,28 +52,11 @@ _BUTTONS: dict[Qt.MouseButton, MouseButton] = {
 }
 
 
-class DecodeBridge(QObject):
-    """Carries the decode worker's reports to the GUI thread as queued signals."""
-
-    frame_updated = Signal(object)
-    decode_failed = Signal(object)
-
-    def start_worker(self, decoder: FrameDecoder, model: DisplayModel) -> DecodeWorker:
-        """Start a decode worker publishing into ``model``; its reports arrive as this bridge's signals."""
-        worker = DecodeWorker(
-            decoder, model.store, self.frame_updated.emit, self.decode_failed.emit, meter=model.meter
-        )
-        worker.start()
-        return worker
-
-
 class RemoteScreen(QWidget):
     """The remote screen. Input goes to ``controller``; pixels come from ``controller.model.store``."""
 
     #: The remote screen changed size, or the view did (scroll ranges must follow).
     layout_changed = Signal()
-    #: An update the decoder refused (the session should ask the host for a keyframe).
-    decode_failed = Signal(object)
 
     def __init__(self, controller: InputController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,7 +80,7 @@ class RemoteScreen(QWidget):
     # -- frames -----------------------------------------------------------------------------------------
 
     def on_frame_update(self, update: FrameUpdate) -> None:
-        """Repaint what ``update`` changed (GUI thread; connected to ``DecodeBridge.frame_updated``)."""
+        """Repaint what ``update`` changed (GUI thread; connected to ``SessionBridge.frame_updated``)."""
         self.updates_received += 1
         if update.resized:
             self.layout_changed.emit()
@@ -141,14 +124,6 @@ class RemoteScreen(QWidget):
         r = self.model.cursor_rect()
         if r is not None:
             self.update(QRect(r.x, r.y, r.w, r.h))
-
-    def connect_bridge(self, bridge: DecodeBridge) -> None:
-        """Receive a decode worker's updates through ``bridge``."""
-        bridge.frame_updated.connect(self.on_frame_update)
-        bridge.decode_failed.connect(self._on_decode_failed)
-
-    def _on_decode_failed(self, failure: DecodeFailure) -> None:
-        self.decode_failed.emit(failure)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Draw the picture (scaled through the view transform) and the background around it."""

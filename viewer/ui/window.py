@@ -18,7 +18,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar, QToolButton, QWidget
 
-from .screen import DecodeBridge, RemoteScreen, RemoteScreenArea
+from .bridge import SessionBridge
+from .screen import RemoteScreen, RemoteScreenArea
 
 __all__ = ["ViewerWindow"]
 
@@ -41,9 +42,8 @@ class ViewerWindow(QMainWindow):
         self.remote_screen = RemoteScreen(self.controller)
         self.area = RemoteScreenArea(self.remote_screen)
         self.setCentralWidget(self.area)
-        self.bridge = DecodeBridge(self)
+        self.bridge = SessionBridge(self)
         self._workers: list[DecodeWorker] = []
-        self.remote_screen.connect_bridge(self.bridge)
         self._build_toolbar()
         self.connection_label = QLabel("Not connected")
         self.stats_label = QLabel()
@@ -53,7 +53,16 @@ class ViewerWindow(QMainWindow):
         self._status_timer.timeout.connect(self.refresh_status)
         self._status_timer.start(STATUS_INTERVAL_MS)
         self.refresh_status()
+        self._connect_bridge()
         self.resize(1280, 800)
+
+    def _connect_bridge(self) -> None:
+        bridge = self.bridge
+        bridge.frame_updated.connect(self.remote_screen.on_frame_update)
+        bridge.cursor_shape_changed.connect(self.remote_screen.set_cursor_shape)
+        bridge.cursor_moved.connect(self.remote_screen.set_cursor_position)
+        bridge.monitors_changed.connect(self.set_monitors)
+        bridge.status_changed.connect(self.set_connection_status)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("View", self)
