@@ -335,11 +335,15 @@ InputEvent = (
 
 
 class InputSink(abc.ABC):
-    """Where the viewer's input and view requests go (the protocol's input channel at integration)."""
+    """Where the viewer's input and view requests go (the protocol's input channel at integration).
+
+    ``send`` is called on the GUI thread, in the order the agent acted; an implementation hands the event
+    to the session's thread (e.g. ``loop.call_soon_threadsafe``) and returns at once.
+    """
 
     @abc.abstractmethod
     def send(self, event: InputEvent) -> None:
-        """Send one event to the host, in order. Must not block the GUI thread for long."""
+        """Send one event to the host, in order, without blocking."""
 
 
 class DroppingInputSink(InputSink):
