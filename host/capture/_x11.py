@@ -6,7 +6,9 @@ window, so an idle screen costs one sleeping ``select()``. The damage object rep
 one event per area newly damaged since the last ``DamageSubtract``. Waiting therefore means: sleep until
 an event arrives, collect the queued ones, subtract (reset) the damage, make a round trip so the reset is
 done before mss reads the pixels, and report what was collected. Anything drawn after the reset raises a
-new event, so no change is ever lost between a report and the grab that follows it.
+new event -- possibly during that very round trip, and then it is carried over to the next wait, since the
+server will not report that area again until the next reset -- so no change is ever lost between a report
+and the grab that follows it.
 
 Without DAMAGE (or with ``use_damage=False``) the backend polls with
 :class:`~opensupport.host.capture._base.PollingChangeDetector`.
@@ -53,13 +55,21 @@ def _open_mss(display: str | None) -> Any:
 
 
 class X11Capture(CaptureBackend):
-    """Captures one monitor of an X display (``None``: ``$DISPLAY``).
+    """Captures one monitor of an X display (``None``: ``$DISPLAY``), reporting changes at most ``max_fps``
+    times a second.
 
     Raises X11Unavailable if the display cannot be opened, CaptureError if mss cannot read it.
     """
 
-    def __init__(self, display: str | None = None, *, monitor: int = 0, use_damage: bool = True) -> None:
+    def __init__(
+        self, display: str | None = None, *, monitor: int = 0, use_damage: bool = True, max_fps: float = 60.0
+    ) -> None:
         from Xlib.ext import damage
+
+        if not max_fps > 0:
+            raise CaptureError(f"max_fps must be positive, not {max_fps!r}")
+        self._min_report_interval = 1.0 / max_fps
+        self._last_report = -1.0
 
         self._display = open_display(display)
         self._root = self._display.screen().root
@@ -69,6 +79,7 @@ class X11Capture(CaptureBackend):
             self._display.close()
             raise
         self._damage: int | None = None
+        self._carried: list[Rect] = []
         self._poller: PollingChangeDetector | None = None
         if use_damage and self._display.has_extension("DAMAGE"):
             self._display.damage_query_version()
@@ -78,7 +89,7 @@ class X11Capture(CaptureBackend):
             self._display.sync()
         else:
             log.info("X DAMAGE unavailable or disabled: capture polls for changes")
-            self._poller = PollingChangeDetector(self._grab_now)
+            self._poller = PollingChangeDetector(self._grab_now, min_interval=self._min_report_interval)
         try:
             self._monitor = self._monitor_at(monitor)
         except CaptureError:
@@ -206,14 +217,23 @@ class X11Capture(CaptureBackend):
             # A new consumer or a new monitor: everything counts as changed. Reset the damage first so that
             # the grab that follows covers what was drawn before.
             self._pending_full = False
-            self._collect_damage(reset=True)
+            self._carried = []
+            self._queued_damage()
+            self._reset_damage()
+            self._last_report = time.monotonic()
             return [Rect(0, 0, mon.w, mon.h)]
+        # At most max_fps reports a second: a screen that never stops changing (a video) would otherwise be
+        # grabbed as fast as mss can. The damage drawn meanwhile waits in the server and our queue.
+        pause = min(self._last_report + self._min_report_interval, deadline) - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
         while True:
-            rects = self._collect_damage(reset=False)
+            rects, self._carried = self._carried + self._queued_damage(), []
             if rects:
-                rects += self._collect_damage(reset=True)
+                self._reset_damage()
                 clipped = [c for r in rects if (c := r.intersect(mon)) is not None]
                 if clipped:
+                    self._last_report = time.monotonic()
                     local = [Rect(r.x - mon.x, r.y - mon.y, r.w, r.h) for r in clipped]
                     return [bounding_rect(local)] if len(local) > MAX_RECTS else local
                 continue
@@ -227,12 +247,9 @@ class X11Capture(CaptureBackend):
             except (OSError, ValueError) as exc:
                 raise CaptureError(f"the X connection failed: {exc}") from exc
 
-    def _collect_damage(self, *, reset: bool) -> list[Rect]:
-        """The damaged rectangles queued on the connection (root coordinates); ``reset`` subtracts first."""
+    def _queued_damage(self) -> list[Rect]:
+        """The damaged rectangles (root coordinates) of the events queued on the connection."""
         try:
-            if reset:
-                self._display.damage_subtract(self._damage)
-                self._display.sync()
             rects: list[Rect] = []
             for _ in range(self._display.pending_events()):
                 event = self._display.next_event()
@@ -242,6 +259,19 @@ class X11Capture(CaptureBackend):
             return rects
         except Exception as exc:  # python-xlib raises ConnectionClosedError and socket errors
             raise CaptureError(f"the X connection failed: {exc}") from exc
+
+    def _reset_damage(self) -> None:
+        """Empty the server's damage region, with a round trip so that the next grab follows the reset.
+
+        Events that arrive during the round trip are damage drawn *after* the reset: it stays in the
+        server's region (which reports only new areas), so it is carried to the next wait, not dropped.
+        """
+        try:
+            self._display.damage_subtract(self._damage)
+            self._display.sync()
+        except Exception as exc:  # python-xlib raises ConnectionClosedError and socket errors
+            raise CaptureError(f"the X connection failed: {exc}") from exc
+        self._carried += self._queued_damage()
 
     def close(self) -> None:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,3 +204,26 @@ class XtermCat:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class Flicker:
+    """A window that changes colour as fast as it can (a video, for the capture), on a thread of its own."""
+
+    def __init__(self, display_name: str, x: int, y: int, width: int, height: int):
+        self._window = SolidWindow(display_name, x, y, width, height, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        colour = 0
+        while not self._stop.is_set():
+            colour = (colour + 0x010203) & 0xFFFFFF
+            self._window.window.change_attributes(background_pixel=colour)
+            self._window.window.clear_area()
+            self._window.d.sync()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._window.close()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from host_x import MONITORS, SolidWindow, XServer
+from host_x import MONITORS, Flicker, SolidWindow, XServer
 from opensupport.host.capture import CaptureError, PollingChangeDetector, Rect, X11Capture, changed_rect
 
 pytestmark = pytest.mark.xvfb
@@ -208,3 +208,26 @@ def test_capture_follows_its_monitor_when_the_layout_changes(
         xserver.run(
             "xrandr", "--setmonitor", name, f"{w}/{w * 254 // 960}x{h}/{h * 254 // 960}+{x}+{y}", "none"
         )
+
+
+@pytest.mark.parametrize("use_damage", [True, False], ids=["damage", "polling"])
+@pytest.mark.parametrize("max_fps", [60.0, 10.0])
+def test_a_screen_that_never_stops_changing_is_reported_at_most_max_fps(
+    xserver: XServer, max_fps: float, use_damage: bool
+) -> None:
+    # Also the regression test of damage drawn during the reset's round trip: it must not be lost.
+    with X11Capture(xserver.display, max_fps=max_fps, use_damage=use_damage) as capture:
+        capture.wait_for_change(1.0)
+        flicker = Flicker(xserver.display, 50, 50, 64, 64)
+        try:
+            reports = 0
+            started = time.monotonic()
+            while time.monotonic() - started < 0.5:
+                if capture.wait_for_change(0.5):
+                    capture.grab()
+                    reports += 1
+            elapsed = time.monotonic() - started
+        finally:
+            flicker.close()
+    assert reports >= 3  # it kept seeing the changes, not just the first
+    assert reports <= elapsed * max_fps + 2
