@@ -445,3 +445,33 @@ def test_the_waiting_screen_shows_its_text() -> None:
     assert text_pixels.sum() > 100
     rows, cols = np.nonzero(text_pixels)
     assert 60 < rows.mean() < 140 and 120 < cols.mean() < 280  # centred
+
+
+def test_many_rects_are_repainted_as_their_bounding_rect() -> None:
+    frame = block_frame(180, 120, block=6, seed=9)
+    screen = make_screen(frame, (150, 140), ViewMode.FIT)
+    before = grab_pixels(screen)
+    requested: list[tuple[object, ...]] = []
+    original_update = screen.update
+
+    def recording_update(*args: object) -> None:
+        requested.append(args)
+        original_update(*args)
+
+    screen.update = recording_update  # type: ignore[method-assign]
+    rects = [(20 + 4 * (i % 10), 30 + 5 * (i // 10), 3, 4) for i in range(40)]
+    changed = frame.copy()
+    for x, y, w, h in rects:
+        changed[y : y + h, x : x + w, :3] = 255 - changed[y : y + h, x : x + w, :3]
+    screen.model.store.apply(changed, rects)
+    screen.on_frame_update(FrameUpdate(2, tuple(rects), False, 180, 120, 0))
+    after = grab_pixels(screen)
+    assert len(requested) == 1
+    (qrect,) = requested[0]
+    expected = screen.model.repaint_rect((20, 30, 39, 19))
+    assert expected is not None
+    assert (qrect.x(), qrect.y(), qrect.width(), qrect.height()) == tuple(expected)  # type: ignore[attr-defined]
+    differs = np.argwhere((after != before).any(axis=2))
+    assert differs.size > 0
+    assert differs[:, 1].min() >= expected.x and differs[:, 1].max() < expected.x + expected.w
+    assert differs[:, 0].min() >= expected.y and differs[:, 0].max() < expected.y + expected.h
