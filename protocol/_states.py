@@ -76,9 +76,6 @@ _BOTH: dict[tuple[State, Trigger], State] = {
     # Reliable messages sent while suspended wait for the resume.
     (_S.SUSPENDED, _T.SEND_DATA): _S.SUSPENDED,
     (_S.SUSPENDED, _T.TRANSPORT_LOST): _S.SUSPENDED,
-    (_S.RESUME_HELLO_SENT, _T.SEND_DATA): _S.RESUME_HELLO_SENT,
-    (_S.AWAIT_RESUME_HELLO, _T.SEND_DATA): _S.AWAIT_RESUME_HELLO,
-    (_S.AWAIT_RESUME_CONFIRM, _T.SEND_DATA): _S.AWAIT_RESUME_CONFIRM,
     (_S.FAILED, _T.TRANSPORT_LOST): _S.FAILED,
 }
 
@@ -101,6 +98,9 @@ TRANSITIONS: dict[tuple[Role, State, Trigger], State] = {
     (_V, _S.RESUME_HELLO_SENT, _T.RECV_RESUME_ACCEPT): _S.ESTABLISHED,
     (_V, _S.RESUME_HELLO_SENT, _T.RECV_ALERT): _S.FAILED,
     (_V, _S.RESUME_HELLO_SENT, _T.TRANSPORT_LOST): _S.SUSPENDED,
+    (_V, _S.RESUME_HELLO_SENT, _T.SEND_DATA): _S.RESUME_HELLO_SENT,
+    (_H, _S.AWAIT_RESUME_HELLO, _T.SEND_DATA): _S.AWAIT_RESUME_HELLO,
+    (_H, _S.AWAIT_RESUME_CONFIRM, _T.SEND_DATA): _S.AWAIT_RESUME_CONFIRM,
     (_H, _S.AWAIT_RESUME_HELLO, _T.RECV_RESUME_HELLO): _S.AWAIT_RESUME_CONFIRM,
     (_H, _S.AWAIT_RESUME_HELLO, _T.RECV_ALERT): _S.FAILED,
     (_H, _S.AWAIT_RESUME_HELLO, _T.TRANSPORT_LOST): _S.SUSPENDED,
@@ -122,3 +122,18 @@ SEALING_STATES = frozenset({_S.ESTABLISHED, _S.CLOSING, _S.CLOSED})
 def next_state(role: Role, state: State, trigger: Trigger) -> State | None:
     """The state after ``trigger``, or None if the table has no row for it (a protocol error)."""
     return TRANSITIONS.get((role, state, trigger))
+
+
+def transition_table_markdown() -> str:
+    """The transition table as the Markdown rows PROTOCOL.md shows (a test keeps the two in step)."""
+    grouped: dict[tuple[State, Trigger, State], list[Role]] = {}
+    for (role, state, trigger), new in TRANSITIONS.items():
+        grouped.setdefault((state, trigger, new), []).append(role)
+    states, triggers = list(State), list(Trigger)
+    rows = ["| state | trigger | role | next state |", "|---|---|---|---|"]
+    for (state, trigger, new), roles in sorted(
+        grouped.items(), key=lambda kv: (states.index(kv[0][0]), triggers.index(kv[0][1]), kv[1][0].value)
+    ):
+        who = "both" if len(roles) == 2 else roles[0].value
+        rows.append(f"| {state.name} | {trigger.name} | {who} | {new.name} |")
+    return "\n".join(rows)
