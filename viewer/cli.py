@@ -1,8 +1,8 @@
 """``opensupport viewer``: the agent's viewer window.
 
-Until the agent login (the admin API) and the session transport are wired in, the session code is given on
-the command line and the window says that it waits for a connection: nothing is connected, nothing is
-pretended.
+Until the agent login (the admin API) and the session transport are wired in, the viewer makes a session
+code (or takes one from ``--code``), shows it to be read to the customer, and says that it waits for a
+connection: nothing is connected, nothing is pretended.
 """
 
 from __future__ import annotations
@@ -61,9 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--code",
-        required=True,
         metavar="CODE",
-        help="the session code read to the customer (ABC123-12345678)",
+        help="the session code to use (ABC123-12345678); by default the viewer makes a new one",
     )
     parser.add_argument("--view-only", action="store_true", help="start in view-only mode")
     parser.add_argument(
@@ -86,10 +85,14 @@ def parse_args(argv: Sequence[str]) -> ViewerConfig:
         server = validate_server_url(args.server)
     except ValueError as exc:
         parser.error(f"--server: {exc}")
-    try:
-        code = SessionCode.parse(args.code)
-    except ValueError as exc:
-        parser.error(f"--code: {exc}")
+    if args.code is None:
+        # The viewer makes the code (the secret half never leaves the two ends) and shows it to the agent.
+        code = SessionCode.generate()
+    else:
+        try:
+            code = SessionCode.parse(args.code)
+        except ValueError as exc:
+            parser.error(f"--code: {exc}")
     return ViewerConfig(server, code, args.view_only, ViewMode(args.mode), args.offscreen)
 
 

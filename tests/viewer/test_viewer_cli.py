@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import subprocess
 import sys
@@ -40,6 +41,12 @@ def test_bad_arguments_exit_2_with_a_message(
 ) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_without_a_code_the_viewer_makes_one() -> None:
+    first = parse_args(["--server", "https://a"]).code
+    second = parse_args(["--server", "https://a"]).code
+    assert re.fullmatch(r"[A-Z0-9]{6}-[0-9]{8}", str(first)) and first != second
 
 
 def test_validate_server_url_accepts_websocket_urls() -> None:
