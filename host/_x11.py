@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from opensupport.host.errors import X11Unavailable
+from .errors import X11Unavailable
 
 
 def open_display(name: str | None) -> Any:

@@ -22,9 +22,10 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
-from opensupport.host._x11 import open_display
-from opensupport.host.capture import Monitor
-from opensupport.host.errors import CaptureError
+
+from ._x11 import open_display
+from .capture import Monitor
+from .errors import CaptureError
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import enum
 import unicodedata
 from dataclasses import dataclass
 
-from opensupport.host.errors import InvalidInputEvent
+from .errors import InvalidInputEvent
 
 __all__ = [
     "MAX_COMBO_KEYS",

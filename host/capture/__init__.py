@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from opensupport.host.capture._base import (
+from ..errors import CaptureError
+from ._base import (
     MAX_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
     CaptureBackend,
@@ -20,8 +21,7 @@ from opensupport.host.capture._base import (
     bounding_rect,
     changed_rect,
 )
-from opensupport.host.capture._x11 import X11Capture
-from opensupport.host.errors import CaptureError
+from ._x11 import X11Capture
 
 
 def open_capture(display: str | None = None, *, monitor: int = 0) -> CaptureBackend:

@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from opensupport.host.errors import CaptureError
+
+from ..errors import CaptureError
 
 Frame = npt.NDArray[np.uint8]
 

@@ -22,8 +22,10 @@ import time
 from typing import Any
 
 import numpy as np
-from opensupport.host._x11 import open_display
-from opensupport.host.capture._base import (
+
+from .._x11 import open_display
+from ..errors import CaptureError
+from ._base import (
     MAX_RECTS,
     CaptureBackend,
     Frame,
@@ -32,7 +34,6 @@ from opensupport.host.capture._base import (
     Rect,
     bounding_rect,
 )
-from opensupport.host.errors import CaptureError
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import sys
 
-from opensupport.host.errors import InputError
-from opensupport.host.input._base import InputBackend
-from opensupport.host.input._x11 import REMAP_REUSE_DELAY, X11Input
-from opensupport.host.input.injector import MAX_HELD_KEYS, InputInjector
-from opensupport.host.input.mapping import ViewTransform, frame_to_root
+from ..errors import InputError
+from ._base import InputBackend
+from ._x11 import REMAP_REUSE_DELAY, X11Input
+from .injector import MAX_HELD_KEYS, InputInjector
+from .mapping import ViewTransform, frame_to_root
 
 
 def open_input(display: str | None = None) -> InputBackend:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 from types import TracebackType
 
-from opensupport.host.events import MouseButton
+from ..events import MouseButton
 
 
 class InputBackend(abc.ABC):

@@ -20,10 +20,10 @@ import collections
 import logging
 import time
 
-from opensupport.host._x11 import ErrorTrap, open_display
-from opensupport.host.errors import InputError, X11Unavailable
-from opensupport.host.events import MouseButton, char_for_keysym, is_character_keysym, keysym_for_char
-from opensupport.host.input._base import InputBackend
+from .._x11 import ErrorTrap, open_display
+from ..errors import InputError, X11Unavailable
+from ..events import MouseButton, char_for_keysym, is_character_keysym, keysym_for_char
+from ._base import InputBackend
 
 log = logging.getLogger(__name__)
 

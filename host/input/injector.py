@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 import time
 
-from opensupport.host.capture import Monitor
-from opensupport.host.errors import InputError
-from opensupport.host.events import (
+from ..capture import Monitor
+from ..errors import InputError
+from ..events import (
     ButtonPress,
     ButtonRelease,
     KeyCombo,
@@ -31,8 +31,8 @@ from opensupport.host.events import (
     TextInput,
     Wheel,
 )
-from opensupport.host.input._base import InputBackend
-from opensupport.host.input.mapping import frame_to_root
+from ._base import InputBackend
+from .mapping import frame_to_root
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from opensupport.host.capture import Monitor
-from opensupport.host.errors import InvalidInputEvent
+from ..capture import Monitor
+from ..errors import InvalidInputEvent
 
 
 @dataclass(frozen=True)
