@@ -475,3 +475,20 @@ def test_many_rects_are_repainted_as_their_bounding_rect() -> None:
     assert differs.size > 0
     assert differs[:, 1].min() >= expected.x and differs[:, 1].max() < expected.x + expected.w
     assert differs[:, 0].min() >= expected.y and differs[:, 0].max() < expected.y + expected.h
+
+
+def test_the_text_being_composed_is_shown_until_committed(sink: RecordingSink) -> None:
+    frame = block_frame(200, 120, block=10, seed=10)
+    screen = make_screen(frame, (200, 120), ViewMode.ONE_TO_ONE, sink)
+    QApplication.sendEvent(screen, QInputMethodEvent("하", []))
+    shown = grab_pixels(screen)
+    box = shown[60:120, 0:60]
+    yellow = np.array([200, 255, 255, 255], np.uint8)  # PREEDIT_BACKGROUND in BGRA
+    assert (box == yellow).all(axis=2).sum() > 50
+    assert np.array_equal(shown[:40], frame[:40])  # the rest of the picture is untouched
+    assert sink.events == []  # nothing is sent while composing
+    commit = QInputMethodEvent("", [])
+    commit.setCommitString("한")
+    QApplication.sendEvent(screen, commit)
+    assert sink.events == [TextInput("한")]
+    assert np.array_equal(grab_pixels(screen), frame)

@@ -42,6 +42,8 @@ __all__ = ["RemoteScreen", "RemoteScreenArea"]
 log = logging.getLogger(__name__)
 
 BACKGROUND = QColor(40, 40, 40)
+PREEDIT_BACKGROUND = QColor(255, 255, 200)
+PREEDIT_PADDING = 4
 #: Above this many changed rectangles in one update, their bounding rectangle is repainted instead.
 MAX_SEPARATE_REPAINTS = 16
 
@@ -69,6 +71,8 @@ class RemoteScreen(QWidget):
         self._cursor_qimage: QImage | None = None
         #: Frame updates received, for the status line and the tests.
         self.updates_received = 0
+        #: What the agent's input method is composing (shown in a box at the bottom left).
+        self.preedit_text = ""
         #: Shown until the first frame arrives (the session code to read to the customer, for instance).
         self.waiting_text = "Waiting for the host's screen…"
         # On X11 Qt hands over the X keysym itself: it tells the right-hand modifiers and the keypad apart.
@@ -161,6 +165,11 @@ class RemoteScreen(QWidget):
             if self.model.draws_remote_cursor() and origin is not None and self._cursor_qimage is not None:
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
                 painter.drawImage(QPoint(*origin), self._cursor_qimage)
+            if self.preedit_text:
+                box = self._preedit_rect()
+                painter.fillRect(box, PREEDIT_BACKGROUND)
+                painter.setPen(QColor(0, 0, 0))
+                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.preedit_text)
         finally:
             painter.end()
 
@@ -222,10 +231,23 @@ class RemoteScreen(QWidget):
         self.controller.key_release(self._key_id(event), modifiers_from_qt(event.modifiers()))
 
     def inputMethodEvent(self, event: QInputMethodEvent) -> None:
-        """Text committed by the agent's input method (Hangul, Kana...) goes to the host as text."""
+        """Text committed by the agent's input method (Hangul, Kana...) goes to the host as text; the text
+        still being composed is shown locally, since the host sees nothing of it until it is committed."""
         event.accept()
         if event.commitString():
             self._commit_text(event.commitString())
+        if event.preeditString() != self.preedit_text:
+            self.update(self._preedit_rect())
+            self.preedit_text = event.preeditString()
+            self.update(self._preedit_rect())
+
+    def _preedit_rect(self) -> QRect:
+        if not self.preedit_text:
+            return QRect()
+        metrics = self.fontMetrics()
+        width = metrics.horizontalAdvance(self.preedit_text) + 2 * PREEDIT_PADDING
+        height = metrics.height() + 2 * PREEDIT_PADDING
+        return QRect(PREEDIT_PADDING, self.height() - height - PREEDIT_PADDING, width, height)
 
     def _commit_text(self, text: str) -> None:
         # Control characters never travel as text; what remains of the commit still does.
