@@ -29,12 +29,12 @@ class Channel(enum.IntEnum):
     DRAWING = 6  #: the viewer's drawing over the host's screen
 
 
-class _NeedData:
-    """The type of :data:`NEED_DATA`."""
+class NeedData:
+    """The type of :data:`NEED_DATA` (annotate ``next_event()`` results as ``Event | NeedData``)."""
 
-    _instance: _NeedData | None = None
+    _instance: NeedData | None = None
 
-    def __new__(cls) -> _NeedData:
+    def __new__(cls) -> NeedData:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -44,7 +44,7 @@ class _NeedData:
 
 
 #: Returned by ``Session.next_event()`` when no event can be produced until more data is received.
-NEED_DATA = _NeedData()
+NEED_DATA = NeedData()
 
 # -- bounds (bytes unless said otherwise) -------------------------------------------------------------------
 #: Longest close reason, file-cancel reason or key-frame-request reason (UTF-8 bytes).
@@ -443,3 +443,8 @@ class UnknownMessage(Event):
     channel: int
     msg_type: int
     payload: bytes
+
+    def __post_init__(self) -> None:
+        _int("channel", self.channel, (0, 255))
+        _int("msg_type", self.msg_type, (0, 255))
+        _bytes("payload", self.payload, MAX_SCREEN_UPDATE_SIZE + 16)

@@ -296,7 +296,7 @@ class Session:
         self._inbox.append(bytes(data))
         self._inbox_bytes += len(data)
 
-    def next_event(self) -> ev.Event | ev._NeedData:
+    def next_event(self) -> ev.Event | ev.NeedData:
         """The next event, or :data:`NEED_DATA` if the received records are used up.
 
         Raises the RemoteProtocolError that ended the session (again on every later call).
@@ -407,8 +407,6 @@ class Session:
     def _send_unknown(self, event: ev.UnknownMessage) -> None:
         if (event.channel, event.msg_type) in SPEC_BY_ID:
             raise LocalProtocolError("UnknownMessage must not use a known channel and type")
-        if not (0 <= event.channel <= 255 and 0 <= event.msg_type <= 255):
-            raise LocalProtocolError("channel and msg_type are bytes")
         self._require(Trigger.SEND_DATA)
         self._enqueue(bytes([event.channel, event.msg_type]) + event.payload, Lane.MESSAGES, True)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from opensupport.protocol import (
+    MAX_FILE_CHUNK_SIZE,
     MAX_RECORD_SIZE,
     ChatMessage,
     CloseSession,
+    FileChunk,
+    FileOffer,
     FramingError,
     HandshakeError,
     IntegrityError,
@@ -38,12 +41,19 @@ def three_chat_records(pair: ConnectionPair) -> list[bytes]:
 
 
 def test_no_plaintext_on_the_wire() -> None:
+    """Everything the relay forwards (the tap records every record) hides the markers."""
     pair = established()
-    marker = "MARKER-4f1c-secret-chat-line"
-    pair.viewer.send(ChatMessage(marker))
+    chat_marker = "MARKER-4f1c-secret-chat-line"
+    file_marker = b"FILE-MARKER-9d2e-" * 1000
+    pair.viewer.send(ChatMessage(chat_marker))
+    pair.host.send(FileOffer(1, "secret-name.txt", len(file_marker)))
+    pair.host.send(FileChunk(1, 0, file_marker[:MAX_FILE_CHUNK_SIZE]))
     pair.pump()
-    assert pair.of_type(Role.HOST, ChatMessage) == [ChatMessage(marker)]
-    assert not any(marker.encode() in record for _, record in pair.wire)
+    assert pair.of_type(Role.HOST, ChatMessage) == [ChatMessage(chat_marker)]
+    assert pair.of_type(Role.VIEWER, FileChunk) == [FileChunk(1, 0, file_marker[:MAX_FILE_CHUNK_SIZE])]
+    stream = b"".join(record for _, record in pair.wire)
+    for needle in (chat_marker.encode(), b"FILE-MARKER", b"secret-name", pair.code.secret.encode()):
+        assert needle not in stream
 
 
 @pytest.mark.parametrize("position", [0, 1, 4, 6, -1, -16])
