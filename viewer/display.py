@@ -343,7 +343,8 @@ MAX_CURSOR_SIDE = 128
 
 @dataclass(frozen=True)
 class CursorImage:
-    """The host's pointer shape: ``pixels`` is width*height*4 bytes BGRA (straight alpha), hot spot inside."""
+    """The host's pointer shape: ``pixels`` is width*height*4 bytes BGRA with premultiplied alpha (as the
+    host's ``host/cursor.py`` sends it), hot spot inside."""
 
     width: int
     height: int

@@ -69,7 +69,7 @@ class RemoteScreen(QWidget):
         self._image: QImage | None = None
         self._image_source: np.ndarray | None = None
         self._cursor_qimage: QImage | None = None
-        #: Frame updates received, for the status line and the tests.
+        #: Frame updates received (diagnostics and tests).
         self.updates_received = 0
         #: What the agent's input method is composing (shown in a box at the bottom left).
         self.preedit_text = ""
@@ -111,10 +111,14 @@ class RemoteScreen(QWidget):
         """The host's pointer shape changed (GUI thread)."""
         self._update_cursor_rect()
         self.model.cursor_image = image
-        # BGRA bytes in memory with straight alpha are Qt's ARGB32 on little-endian machines; copy() makes
-        # the QImage own its pixels.
+        # Premultiplied BGRA bytes in memory (as XFixes hands them to the host) are Qt's
+        # ARGB32_Premultiplied on little-endian machines; copy() makes the QImage own its pixels.
         self._cursor_qimage = QImage(
-            image.pixels, image.width, image.height, image.width * 4, QImage.Format.Format_ARGB32
+            image.pixels,
+            image.width,
+            image.height,
+            image.width * 4,
+            QImage.Format.Format_ARGB32_Premultiplied,
         ).copy()
         self.view_only_changed()
 
