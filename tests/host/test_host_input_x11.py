@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -262,3 +265,26 @@ def test_view_only_changes_nothing(
     tap(injector, Keysym.RETURN)
     end_cat(injector)
     assert xterm.result() == b"ok\n"
+
+
+def test_typed_text_lands_in_a_qt_line_edit_exactly(xserver: XServer, injector: InputInjector) -> None:
+    title = f"line-{time.monotonic_ns()}"
+    env = {**xserver.env(), "QT_QPA_PLATFORM": "xcb"}
+    script = Path(__file__).with_name("qt_line_edit.py")
+    qt = subprocess.Popen(
+        [sys.executable, str(script), "100", "500", title], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        xserver.run("xdotool", "search", "--sync", "--onlyvisible", "--name", title)
+        assert injector.inject(ButtonPress(MouseButton.LEFT, 150, 520))
+        assert injector.inject(ButtonRelease(MouseButton.LEFT, 150, 520))
+        keys(injector, "Hi, A!")
+        text = " 안녕하세요 OpenSupport! 가나다라마바사아자차카타파하거너더러머버서어저처커터퍼허"
+        assert injector.inject(TextInput(text))
+        tap(injector, Keysym.RETURN)
+        out, _ = qt.communicate(timeout=10)
+    finally:
+        if qt.poll() is None:
+            qt.kill()
+            qt.wait()
+    assert out == "Hi, A!" + text + "\n"
