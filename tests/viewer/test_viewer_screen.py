@@ -492,3 +492,17 @@ def test_the_text_being_composed_is_shown_until_committed(sink: RecordingSink) -
     QApplication.sendEvent(screen, commit)
     assert sink.events == [TextInput("한")]
     assert np.array_equal(grab_pixels(screen), frame)
+
+
+def test_cursor_alpha_is_premultiplied() -> None:
+    frame = np.zeros((60, 80, 4), np.uint8)
+    frame[..., 3] = 255
+    screen = make_screen(frame, (80, 60), ViewMode.ONE_TO_ONE)
+    half_red = np.zeros((2, 2, 4), np.uint8)
+    half_red[...] = (0, 0, 128, 128)  # 50 % red, premultiplied
+    screen.set_cursor_shape(CursorImage(2, 2, 0, 0, half_red.tobytes()))
+    screen.set_cursor_position(10, 10)
+    screen.model.view_only = True
+    screen.view_only_changed()
+    pixel = grab_pixels(screen)[10, 10]
+    assert abs(int(pixel[2]) - 128) <= 1 and pixel[0] == 0 and pixel[1] == 0  # over black: 128, not 64
