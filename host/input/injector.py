@@ -171,6 +171,14 @@ class InputInjector:
                 if keysym not in self._keys:  # a key the viewer holds itself stays held
                     self._backend.release_key(keysym)
 
+    def close(self) -> None:
+        """End of the session: drop everything from now on, release what is held, close the backend."""
+        self.set_view_only(True)
+        try:
+            self._backend.close()
+        except Exception:
+            log.warning("closing the input backend failed", exc_info=True)
+
     def release_all(self) -> None:
         """Release every key and button held through the injector. Never raises."""
         self._release_buttons()

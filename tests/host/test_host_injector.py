@@ -233,3 +233,13 @@ def test_the_log_never_shows_what_was_typed(
     caplog.clear()
     assert not injector.inject(KeyPress(0x68))
     assert "KeyPress" in caplog.text and "0x68" not in caplog.text and "104" not in caplog.text
+
+
+def test_close_releases_everything_and_closes_the_backend(
+    backend: RecordingBackend, injector: InputInjector
+) -> None:
+    assert injector.inject(KeyPress(Keysym.ALT_L))
+    assert injector.inject(ButtonPress(MouseButton.MIDDLE, 3, 3))
+    injector.close()
+    assert backend.calls[-3:-1] == [("up", 2), ("release", 0xFFE9)] and backend.calls[-1] == ("close",)
+    assert not injector.inject(PointerMove(1, 1))
