@@ -114,6 +114,8 @@ class X11Capture(CaptureBackend):
             if (version.major_version, version.minor_version) >= (1, 5):
                 reply = self._root.xrandr_get_monitors(is_active=True)
                 for info in reply.monitors:
+                    if info.width_in_pixels == 0 or info.height_in_pixels == 0:
+                        continue  # a monitor without an area cannot be captured
                     name = self._display.get_atom_name(info.name) if info.name else ""
                     found.append(
                         (
