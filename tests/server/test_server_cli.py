@@ -1,0 +1,98 @@
+"""``opensupport server``: first start (administrator with a random password, printed once), ``company
+add``, and the server answering on its port."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from opensupport.server.cli import main
+from opensupport.server.db import Database
+from opensupport.server.db.models import AdminUser, Company
+from opensupport.server.security import verify_password
+from sqlalchemy import select
+
+from tests.conftest import free_port
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENSUPPORT_")}
+    env.update(extra)
+    return env
+
+
+def test_first_start_prints_a_random_password_once_and_serves(tmp_path: Path) -> None:
+    port = free_port()
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "opensupport", "server", "--data", str(data), "--port", str(port)]
+    passwords = []
+    for _run in range(2):
+        proc = subprocess.Popen(
+            command, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/manage/", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            assert "관리자 로그인" in httpx.get(f"http://127.0.0.1:{port}/manage/").text
+            assert (
+                httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["info"]["title"]
+                == "OpenSupport server"
+            )
+        finally:
+            proc.terminate()
+            output = proc.communicate(timeout=30)[0]
+        passwords += re.findall(r"created the administrator 'admin' with the password\s+(\S+)", output)
+    assert len(passwords) == 1  # printed on the first start only
+    database = Database(f"sqlite:///{data / 'opensupport.sqlite3'}")
+    with database.session() as s:
+        admin = s.scalar(select(AdminUser).where(AdminUser.login_id == "admin"))
+        assert verify_password(admin.password_hash, passwords[0])
+        assert not verify_password(admin.password_hash, "admin")  # no default password
+    database.dispose()
+
+
+def test_company_add(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("OPENSUPPORT_ADMIN_PASSWORD", "first-admin-pass")
+    monkeypatch.delenv("OPENSUPPORT_DATABASE_URL", raising=False)
+    data = tmp_path / "data"
+    args = [
+        "company",
+        "add",
+        "--name",
+        "Koino",
+        "--service",
+        "애니서포트",
+        "--pc",
+        "5",
+        "--mobile",
+        "2",
+        "--admin-id",
+        "koino",
+        "--data",
+        str(data),
+    ]
+    assert main(args) == 0
+    password = re.search(r"shown only this once\): (\S+)", capsys.readouterr().out).group(1)
+    assert main(args) == 1
+    assert "already taken" in capsys.readouterr().err
+    database = Database(f"sqlite:///{data / 'opensupport.sqlite3'}")
+    with database.session() as s:
+        companies = {
+            c.name: (c.service_name, c.pc_licences, c.mobile_licences) for c in s.scalars(select(Company))
+        }
+        assert companies == {"OpenSupport": ("OpenSupport", 3, 0), "Koino": ("애니서포트", 5, 2)}
+        koino = s.scalar(select(AdminUser).where(AdminUser.login_id == "koino"))
+        assert verify_password(koino.password_hash, password)
+        first = s.scalar(select(AdminUser).where(AdminUser.login_id == "admin"))
+        assert verify_password(first.password_hash, "first-admin-pass")
+    database.dispose()
