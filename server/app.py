@@ -10,6 +10,8 @@ company and its administrator on a fresh database, and mounts:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import logging
 import pkgutil
@@ -19,6 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -30,6 +33,7 @@ from opensupport.server.config import Settings
 from opensupport.server.db import Database
 from opensupport.server.i18n import gettext as _
 from opensupport.server.security import LoginThrottle
+from opensupport.server.sessions import close_stale_sessions
 from opensupport.server.web.deps import CSRF_HEADER, CsrfError, NotLoggedIn
 from opensupport.server.web.middleware import RequestContextMiddleware
 from opensupport.server.web.templating import render
@@ -38,6 +42,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from opensupport import __version__
 
 log = logging.getLogger("opensupport.server")
+
+#: how often sessions that nobody can still be in are closed
+SWEEP_INTERVAL_S = 30.0
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
@@ -93,14 +100,34 @@ def create_app(settings: Settings, *, announce: bool = True, relay_config: Any =
             flush=True,
         )
 
+    def sweep() -> None:
+        with database.session() as session:
+            closed = close_stale_sessions(session, None, settings.online_window_s)
+        if closed:
+            log.info("closed %d sessions nobody is in any more", closed)
+
+    async def sweep_forever() -> None:
+        # sessions left open by a viewer that vanished (or by a server restart) are closed as
+        # disconnected, so they show in 장애 상황 관리 and no record stays open forever
+        while True:
+            try:
+                await anyio.to_thread.run_sync(sweep)
+            except Exception:
+                log.exception("closing stale sessions failed")
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay = app.state.relay
         if relay is not None:
             await relay.start()
+        sweeper = asyncio.create_task(sweep_forever(), name="opensupport-session-sweeper")
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             if relay is not None:
                 await relay.close()
             database.dispose()

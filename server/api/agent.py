@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
@@ -33,7 +33,11 @@ router = APIRouter(prefix="/api", tags=["agent"])
 RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 IP_FREE_FAILURES = 10
 
-ERRORS = {401: {"model": Message}, 404: {"model": Message}, 422: {"description": "invalid input"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message},
+    404: {"model": Message},
+    422: {"description": "invalid input"},
+}
 
 
 def _iso(value: object) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request
 from opensupport.server.api.deps import HostSessionDep, peer_address
 from opensupport.server.api.schemas import HostReport, HostSession, HostStatusUpdate, Message, Satisfaction
@@ -12,7 +14,11 @@ from opensupport.server.web.deps import DbSession
 
 router = APIRouter(prefix="/api/host", tags=["host"])
 
-ERRORS = {401: {"model": Message}, 409: {"model": Message}, 422: {"description": "invalid input"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message},
+    409: {"model": Message},
+    422: {"description": "invalid input"},
+}
 
 
 def _options(db: DbSession, agent_id: int | None) -> dict[str, bool]:

@@ -55,4 +55,5 @@ def render(
     """Render template ``name`` with ``context`` (plus ``request`` and the logged-in ``admin``, if any)."""
     ctx: dict[str, Any] = {"admin": getattr(request.state, "admin", None)}
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response: HTMLResponse = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    return response

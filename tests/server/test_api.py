@@ -282,3 +282,30 @@ def test_input_validation_gives_422_with_text(admin: Client, agent: int) -> None
     huge = admin.get(f"/api/sessions/{2**40}", headers=_bearer(token))
     assert huge.status_code == 422
     assert admin.post("/api/sessions", json={"unknown": 1}, headers=_bearer(token)).status_code == 422
+
+
+def test_a_restarted_server_closes_sessions_left_open(admin: Client, agent: int, settings) -> None:
+    import time
+
+    from opensupport.server.app import create_app
+
+    with _db(admin).session() as s:
+        s.get(Agent, agent).last_seen_at = utcnow() - dt.timedelta(hours=1)
+        s.get(Agent, agent).token_hash = "x" * 64
+        record = SupportRecord(company_id=1, agent_id=agent, agent_login_id="agent1", routing_id="55555555",
+                               status="active", started_at=utcnow() - dt.timedelta(hours=1))  # fmt: skip
+        s.add(record)
+        s.flush()
+        record_id = record.id
+    restarted = create_app(settings, announce=False)
+    with Client(restarted):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with _db(admin).session() as s:
+                if s.get(SupportRecord, record_id).status != "active":
+                    break
+            time.sleep(0.05)
+    restarted.state.db.dispose()
+    with _db(admin).session() as s:
+        row = s.get(SupportRecord, record_id)
+        assert row.status == "disconnected" and row.ended_at is not None and row.duration_s >= 3600
