@@ -51,12 +51,15 @@ memcmp floor; ``decode`` our decode median at most 1.5 ms; and from the pixels o
         "targets": {NAME: {"value": float, "limit": float, "pass": bool}}}},
      "targets_passed": int, "targets_failed": int, "all_pass": bool}
 
-    STATS = {"median": float, "p95": float, "mean": float}   (milliseconds, frames 1..N-1)
+    STATS = {"median": float, "p95": float, "mean": float, "wall_median": float}   (ms, frames 1..N-1)
     PEER = {"encode_ms": STATS, "decode_ms": STATS, "kib_per_frame": float, "keyframe_kib": float,
             "keyframe_encode_ms": float, "psnr_db": float}
 
-All times are wall-clock milliseconds per frame with the garbage collector off; figures taken while other
-work runs on the machine are skewed, the ratios (measured in the same run) much less so.
+Times are milliseconds of the process's CPU time per frame (``wall_median`` adds the wall-clock median),
+with the garbage collector off: CPU time leaves out the time other programs take the core away, which
+wall-clock time on a shared machine does not. Every codec runs in the calling thread. Other programs still
+share the caches and the memory bus, so figures taken on a loaded machine are somewhat pessimistic; the
+ratios, measured in the same run, much less so.
 """
 
 from __future__ import annotations
@@ -111,16 +114,40 @@ class BenchError(Exception):
 # --- measurement helpers --------------------------------------------------------------------------------
 
 
-def stats(values_ms: Sequence[float]) -> dict[str, float]:
-    """Median, 95th percentile and mean of a list of milliseconds (zeros if empty)."""
-    if not values_ms:
-        return {"median": 0.0, "p95": 0.0, "mean": 0.0}
-    arr = np.asarray(values_ms, dtype=np.float64)
-    return {
-        "median": float(np.median(arr)),
-        "p95": float(np.percentile(arr, 95)),
-        "mean": float(arr.mean()),
-    }
+class Timer:
+    """Per-call times in ms: the process's CPU time (what the figures use) and the wall-clock time.
+
+    CPU time leaves out the time other programs on the machine take the core from us; every codec here
+    works in the calling thread (one thread each), so it is the work the call did.
+    """
+
+    def __init__(self) -> None:
+        self.cpu_ms: list[float] = []
+        self.wall_ms: list[float] = []
+        self._cpu = self._wall = 0
+
+    def start(self) -> None:
+        self._wall = time.perf_counter_ns()
+        self._cpu = time.process_time_ns()
+
+    def stop(self) -> None:
+        cpu = time.process_time_ns()
+        wall = time.perf_counter_ns()
+        self.cpu_ms.append((cpu - self._cpu) / 1e6)
+        self.wall_ms.append((wall - self._wall) / 1e6)
+
+    def stats(self, skip: int = 1) -> dict[str, float]:
+        """Median, 95th percentile and mean CPU ms, and the median wall ms, of the calls after ``skip``."""
+        cpu, wall = self.cpu_ms[skip:], self.wall_ms[skip:]
+        if not cpu:
+            return {"median": 0.0, "p95": 0.0, "mean": 0.0, "wall_median": 0.0}
+        arr = np.asarray(cpu, dtype=np.float64)
+        return {
+            "median": float(np.median(arr)),
+            "p95": float(np.percentile(arr, 95)),
+            "mean": float(arr.mean()),
+            "wall_median": float(np.median(wall)),
+        }
 
 
 def pin_to_one_core(cpu: int | None) -> int | None:
@@ -149,18 +176,15 @@ _libc.memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
 _libc.memcmp.restype = ctypes.c_int
 
 
-def memcmp_ms(a: np.ndarray, b: np.ndarray, repeats: int) -> list[float]:
-    """Times (ms) of libc memcmp over two equal-sized C-contiguous arrays; raises if they differ."""
+def timed_memcmp(timer: Timer, a: np.ndarray, b: np.ndarray) -> None:
+    """Time one libc memcmp of two equal-sized C-contiguous arrays; raises ``ValueError`` if they differ."""
     if a.nbytes != b.nbytes or not (a.flags.c_contiguous and b.flags.c_contiguous):
         raise ValueError("memcmp needs two C-contiguous arrays of the same size")
-    times: list[float] = []
-    for _ in range(repeats):
-        start = time.perf_counter_ns()
-        result = _libc.memcmp(a.ctypes.data, b.ctypes.data, a.nbytes)
-        times.append((time.perf_counter_ns() - start) / 1e6)
-        if result != 0:
-            raise ValueError("the two frames differ")
-    return times
+    timer.start()
+    result = _libc.memcmp(a.ctypes.data, b.ctypes.data, a.nbytes)
+    timer.stop()
+    if result != 0:
+        raise ValueError("the two frames differ")
 
 
 def psnr_bgr(original: np.ndarray, decoded: np.ndarray) -> float:
@@ -177,40 +201,38 @@ def _kib(sizes: Sequence[int]) -> float:
 # --- the codecs -------------------------------------------------------------------------------------------
 
 
-def run_ours(codec: Any, frames: list[np.ndarray]) -> tuple[dict[str, Any], list[int], list[float]]:
-    """Encode and decode every frame with our codec; returns (results, bytes per frame, memcmp times)."""
+def run_ours(codec: Any, frames: list[np.ndarray]) -> tuple[dict[str, Any], list[int], Timer]:
+    """Encode and decode every frame with our codec; returns (results, bytes per frame, memcmp timer)."""
     height, width = frames[0].shape[:2]
     encoder = codec.Encoder(width, height, threads=1)
     decoder = codec.Decoder(width, height)
-    encode_ms: list[float] = []
-    decode_ms: list[float] = []
+    encode, decode = Timer(), Timer()
     sizes: list[int] = []
     exact = 0
     unchanged_exact = True
     gc.disable()
     try:
         for index, frame in enumerate(frames):
-            start = time.perf_counter_ns()
+            encode.start()
             try:
                 data = encoder.encode(frame)
             except Exception as exc:
                 raise BenchError(f"our encoder failed on frame {index}: {exc!r}") from exc
-            middle = time.perf_counter_ns()
+            encode.stop()
+            decode.start()
             try:
                 framebuffer, _rects = decoder.decode(data)
             except Exception as exc:
                 raise BenchError(f"our decoder failed on frame {index}: {exc!r}") from exc
-            end = time.perf_counter_ns()
-            encode_ms.append((middle - start) / 1e6)
-            decode_ms.append((end - middle) / 1e6)
+            decode.stop()
             sizes.append(len(data))
             if np.array_equal(framebuffer[..., :3], frame[..., :3]):
                 exact += 1
 
         # The unchanged frame: encode a frame (resynchronising the encoder's reference), then an identical
         # copy of it, several times; the floor is memcmp of the same two buffers.
-        unchanged_ms: list[float] = []
-        floor_ms: list[float] = []
+        # memcmp and our encode take turns, so that both see the same state of the machine.
+        unchanged, floor = Timer(), Timer()
         unchanged_bytes = 0
         picks = sorted(
             {round(i * (len(frames) - 1) / max(1, UNCHANGED_SAMPLES - 1)) for i in range(UNCHANGED_SAMPLES)}
@@ -220,32 +242,32 @@ def run_ours(codec: Any, frames: list[np.ndarray]) -> tuple[dict[str, Any], list
             copy = frame.copy()
             decoder.decode(encoder.encode(frame))
             for _ in range(UNCHANGED_REPEATS):
-                start = time.perf_counter_ns()
+                timed_memcmp(floor, frame, copy)
+                unchanged.start()
                 data = encoder.encode(copy)
-                unchanged_ms.append((time.perf_counter_ns() - start) / 1e6)
+                unchanged.stop()
                 unchanged_bytes = max(unchanged_bytes, len(data))
                 framebuffer, rects = decoder.decode(data)
                 if rects or not np.array_equal(framebuffer[..., :3], frame[..., :3]):
                     unchanged_exact = False
-            floor_ms += memcmp_ms(frame, copy, UNCHANGED_REPEATS)
     finally:
         gc.enable()
         close = getattr(encoder, "close", None)
         if close is not None:
             close()
     result = {
-        "encode_ms": stats(encode_ms[1:]),
-        "decode_ms": stats(decode_ms[1:]),
+        "encode_ms": encode.stats(),
+        "decode_ms": decode.stats(),
         "kib_per_frame": _kib(sizes[1:]),
         "keyframe_kib": sizes[0] / 1024,
-        "keyframe_encode_ms": encode_ms[0],
+        "keyframe_encode_ms": encode.cpu_ms[0],
         "lossless": exact == len(frames) and unchanged_exact,
         "lossless_frames": exact,
         "unchanged_exact": unchanged_exact,
-        "unchanged_encode_ms": float(np.median(unchanged_ms)),
+        "unchanged_encode_ms": unchanged.stats(skip=0)["median"],
         "unchanged_bytes": unchanged_bytes,
     }
-    return result, sizes, floor_ms
+    return result, sizes, floor
 
 
 def run_peer(
@@ -272,25 +294,23 @@ def run_peer(
     decoder: Any = av.CodecContext.create(decoder_name, "r")
     decoder.thread_count = 1
 
-    encode_ms: list[float] = []
-    decode_ms: list[float] = []
+    encode, decode = Timer(), Timer()
     sizes: list[int] = []
     psnr: list[float] = []
     gc.disable()
     try:
         for index, frame in enumerate(frames):
-            start = time.perf_counter_ns()
+            encode.start()
             picture = av.VideoFrame.from_ndarray(frame, format="bgra").reformat(format="yuv420p")
             picture.pts = index
             packets = encoder.encode(picture)
-            middle = time.perf_counter_ns()
-            encode_ms.append((middle - start) / 1e6)
+            encode.stop()
             sizes.append(sum(packet.size for packet in packets))
             decoded: list[np.ndarray] = []
-            start = time.perf_counter_ns()
+            decode.start()
             for packet in packets:
                 decoded += [f.to_ndarray(format="bgra") for f in decoder.decode(packet)]
-            decode_ms.append((time.perf_counter_ns() - start) / 1e6)
+            decode.stop()
             if decoded:
                 psnr.append(psnr_bgr(frame, decoded[-1]))
         if any(size == 0 for size in sizes):
@@ -298,11 +318,11 @@ def run_peer(
     finally:
         gc.enable()
     return {
-        "encode_ms": stats(encode_ms[1:]),
-        "decode_ms": stats(decode_ms[1:]),
+        "encode_ms": encode.stats(),
+        "decode_ms": decode.stats(),
         "kib_per_frame": _kib(sizes[1:]),
         "keyframe_kib": sizes[0] / 1024,
-        "keyframe_encode_ms": encode_ms[0],
+        "keyframe_encode_ms": encode.cpu_ms[0],
         "psnr_db": float(np.mean(psnr)) if psnr else 0.0,
     }
 
@@ -383,12 +403,12 @@ def bench_scenario(codec: Any, corpus: Path, scenario: str, limit: int | None) -
     if len(frames) < 2:
         raise BenchError(f"{scenario}: needs at least 2 frames, has {len(frames)}")
     try:
-        ours, sizes, floor_ms = run_ours(codec, frames)
+        ours, sizes, floor_timer = run_ours(codec, frames)
     except BenchError as exc:
         raise BenchError(f"{scenario}: {exc}") from exc
     x264 = run_peer("libx264", "h264", X264_OPTIONS, frames, manifest.fps)
     vp9 = run_peer("libvpx-vp9", "vp9", VP9_OPTIONS, frames, manifest.fps)
-    floor = float(np.median(floor_ms))
+    floor = floor_timer.stats(skip=0)["median"]
     result: dict[str, Any] = {
         "frames": len(frames),
         "width": manifest.width,
