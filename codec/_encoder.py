@@ -33,6 +33,9 @@ WINDOW_LOG = 23
 
 _COPY = 1  # the COPY op code (FORMAT.md)
 
+#: An update payload in pieces: the op sections and the pixel-data sections, each in order.
+_Pieces = tuple[list[bytes | memoryview], list[bytes | memoryview]]
+
 
 class Encoder:
     """Encodes BGRA frames of one size into updates (codec/FORMAT.md).
@@ -64,7 +67,8 @@ class Encoder:
         self._max_palette = max_palette
         self._motion = motion
         self._params = zstandard.ZstdCompressionParameters.from_level(level, window_log=WINDOW_LOG, threads=0)
-        self._pool = ThreadPoolExecutor(max_workers=2) if threads == 2 else None
+        self._pool = ThreadPoolExecutor(max_workers=1) if threads == 2 else None
+        self._buffers = (_native.PackBuffer(), _native.PackBuffer())
         self._sequence = 0
         self._compressor: zstandard.ZstdCompressionObj | None = None
         self._resize(width, height)
@@ -73,6 +77,7 @@ class Encoder:
         self.width = width
         self.height = height
         self._ref: Frame = np.zeros((height, width, 4), dtype=np.uint8)
+        self._scratch = _native.MotionScratch(width, height, self._tile) if self._motion else None
         self._need_keyframe = True
 
     def resize(self, width: int, height: int) -> None:
@@ -96,16 +101,20 @@ class Encoder:
         Raises CodecError if the frame has another size, dtype or layout (call ``resize`` first)."""
         _native.check_frame(frame, self.width, self.height)
         key = keyframe or self._need_keyframe
-        payload = self._keyframe_payload(frame) if key else self._delta_payload(frame)
+        ops, data = self._keyframe_payload(frame) if key else self._delta_payload(frame)
         self._sequence = (self._sequence + 1) & 0xFFFFFFFF
         compressed: bytes = b""
-        if payload:
+        ops_size = sum(len(piece) for piece in ops)
+        size = 0
+        if ops_size:
             if key or self._compressor is None:
                 self._compressor = zstandard.ZstdCompressor(compression_params=self._params).compressobj()
-            compressed = self._compressor.compress(payload) + self._compressor.flush(
-                zstandard.COMPRESSOBJ_FLUSH_BLOCK
-            )
-        header = _format.Header(key, self.width, self.height, self._sequence, len(payload))
+            # The pieces go to zstd as they are: joining them first would copy the pixel data once more.
+            pieces = [struct.pack("<I", ops_size), *ops, *data]
+            size = sum(len(piece) for piece in pieces)
+            compressed = b"".join([self._compressor.compress(piece) for piece in pieces])
+            compressed += self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        header = _format.Header(key, self.width, self.height, self._sequence, size)
         return _format.build(header, compressed)
 
     def _all_tiles(self) -> Rects:
@@ -122,23 +131,26 @@ class Encoder:
         rects[:, 3] = np.minimum(t, self.height - rects[:, 1])
         return rects
 
-    def _pack(self, frame: Frame, ref: Frame | None, rects: Rects) -> tuple[bytes, bytes]:
+    def _pack(self, frame: Frame, ref: Frame | None, rects: Rects) -> _Pieces:
+        first_buf, second_buf = self._buffers
         if self._pool is None or rects.shape[0] < 64:
-            ops, data, _ = _native.pack_tiles(frame, ref, rects, self._max_palette)
-            return ops, data
-        # The kernel releases the GIL, so the two halves really run at once; the output is the same
-        # bytes as one call because ops and data are concatenated in rect order.
+            ops, data = _native.pack_tiles(frame, ref, rects, self._max_palette, first_buf)
+            return [ops], [data]
+        # The kernel releases the GIL, so the two halves really run at once; the update is the same
+        # bytes as with one thread because the halves' ops and data follow each other in rect order.
         half = rects.shape[0] // 2
-        first = self._pool.submit(_native.pack_tiles, frame, ref, rects[:half].copy(), self._max_palette)
-        ops2, data2, _ = _native.pack_tiles(frame, ref, rects[half:].copy(), self._max_palette)
-        ops1, data1, _ = first.result()
-        return ops1 + ops2, data1 + data2
+        first = self._pool.submit(
+            _native.pack_tiles, frame, ref, rects[:half].copy(), self._max_palette, first_buf
+        )
+        ops2, data2 = _native.pack_tiles(frame, ref, rects[half:].copy(), self._max_palette, second_buf)
+        ops1, data1 = first.result()
+        return [ops1, ops2], [data1, data2]
 
-    def _keyframe_payload(self, frame: Frame) -> bytes:
+    def _keyframe_payload(self, frame: Frame) -> _Pieces:
         ops, data = self._pack(frame, None, self._all_tiles())
         np.copyto(self._ref, frame)
         self._need_keyframe = False
-        return struct.pack("<I", len(ops)) + ops + data
+        return ops, data
 
     def _compare(self, frame: Frame) -> tuple[npt.NDArray[np.uint8], int]:
         dirty: npt.NDArray[np.uint8]
@@ -159,13 +171,13 @@ class Encoder:
                 covered[ty0:ty1, tx0:tx1] = True
         return covered
 
-    def _delta_payload(self, frame: Frame) -> bytes:
+    def _delta_payload(self, frame: Frame) -> _Pieces:
         dirty, count = self._compare(frame)
         if count == 0:
-            return b""
+            return [], []
         copies = b""
-        if self._motion:
-            moves = _native.find_moves(frame, self._ref, dirty, self._tile)
+        if self._scratch is not None:
+            moves = _native.find_moves(frame, self._ref, dirty, self._tile, self._scratch)
             if moves.shape[0]:
                 for sx, sy, dx, dy, w, h in moves.tolist():
                     _native.copy_rect(self._ref, sx, sy, dx, dy, w, h)
@@ -177,7 +189,4 @@ class Encoder:
         rects = self._tile_rects(dirty)
         ops, data = self._pack(frame, self._ref, rects)
         _native.blit_rects(self._ref, frame, rects)
-        if not ops and not copies:
-            return b""
-        ops = copies + ops
-        return struct.pack("<I", len(ops)) + ops + data
+        return [copies, *ops], data

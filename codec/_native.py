@@ -130,10 +130,29 @@ def blit_rects(dst: Frame, src: Frame, rects: Rects) -> None:
     _check(lib.os_blit_rects(dp, ds, sp, ss, width, height, _rects_ptr(rects), rects.shape[0]), "blit")
 
 
-def pack_tiles(frame: Frame, ref: Frame | None, rects: Rects, max_palette: int) -> tuple[bytes, bytes, int]:
+class PackBuffer:
+    """Output space for ``pack_tiles``, kept from frame to frame: a fresh multi-megabyte buffer per frame
+    would cost a page fault per 4 KiB, more than packing the pixels."""
+
+    def __init__(self) -> None:
+        self.ops = np.empty(0, dtype=np.uint8)
+        self.data = np.empty(0, dtype=np.uint8)
+
+    def reserve(self, ops: int, data: int) -> None:
+        """Make room for ``ops`` op bytes and ``data`` pixel-data bytes."""
+        if self.ops.size < ops:
+            self.ops = np.empty(max(ops, 2 * self.ops.size), dtype=np.uint8)
+        if self.data.size < data:
+            self.data = np.empty(max(data, self.data.size + self.data.size // 2), dtype=np.uint8)
+
+
+def pack_tiles(
+    frame: Frame, ref: Frame | None, rects: Rects, max_palette: int, out: PackBuffer
+) -> tuple[memoryview, memoryview]:
     """Pack the (x, y, w, h) ``rects`` of ``frame`` into ops and pixel data. With ``ref`` each rect shrinks
     to the box that differs from it (rects with no difference vanish) and may be sent as a delta; without
-    (a keyframe) every rect is sent whole. Returns (ops, data, number of ops)."""
+    (a keyframe) every rect is sent whole. Returns views of (ops, data) inside ``out``, valid until its
+    next use."""
     height, width = frame.shape[0], frame.shape[1]
     check_frame(frame, width, height)
     if ref is not None:
@@ -143,29 +162,39 @@ def pack_tiles(frame: Frame, ref: Frame | None, rects: Rects, max_palette: int) 
         raise CodecError(f"max_palette must be in 1..{MAX_PALETTE}")
     n = rects.shape[0]
     areas = rects[:, 2].astype(np.int64) * rects[:, 3].astype(np.int64) if n else np.zeros(0, np.int64)
-    data_cap = int(areas.sum()) * 3
-    ops = np.empty(n * _MAX_OP_BYTES + 1, dtype=np.uint8)
-    data = np.empty(data_cap + 1, dtype=np.uint8)
+    out.reserve(n * _MAX_OP_BYTES + 1, int(areas.sum()) * 3 + 1)
     ops_len = ffi.new("int64_t *")
     data_len = ffi.new("int64_t *")
     fp, fs = _frame_ptr(frame)
     rp, rs = _frame_ptr(ref) if ref is not None else (ffi.NULL, 0)
     rc = lib.os_pack_tiles(
         fp, fs, rp, rs, width, height, _rects_ptr(rects), n, max_palette,
-        ffi.cast("uint8_t *", ffi.from_buffer(ops)), ops.size, ops_len,
-        ffi.cast("uint8_t *", ffi.from_buffer(data)), data.size, data_len,
+        ffi.cast("uint8_t *", ffi.from_buffer(out.ops)), out.ops.size, ops_len,
+        ffi.cast("uint8_t *", ffi.from_buffer(out.data)), out.data.size, data_len,
     )  # fmt: skip
-    count = _check(rc, "pack")
-    if not (0 <= ops_len[0] <= ops.size and 0 <= data_len[0] <= data.size):
+    _check(rc, "pack")
+    if not (0 <= ops_len[0] <= out.ops.size and 0 <= data_len[0] <= out.data.size):
         raise CodecError("pack: kernel reported lengths beyond its buffers")
-    return ops[: ops_len[0]].tobytes(), data[: data_len[0]].tobytes(), count
+    return out.ops[: ops_len[0]].data, out.data[: data_len[0]].data
 
 
 #: The most copy ops one update carries; more would be fragments not worth their op bytes.
 MAX_MOVES = 64
 
 
-def find_moves(frame: Frame, ref: Frame, dirty: npt.NDArray[np.uint8], tile: int) -> Rects:
+class MotionScratch:
+    """Working memory for ``find_moves``, sized for one frame size and tile, kept across frames."""
+
+    def __init__(self, width: int, height: int, tile: int) -> None:
+        self.key = (width, height, tile)
+        self.buffer = np.empty(
+            _check(int(lib.os_motion_scratch_size(width, height, tile)), "scratch"), np.uint8
+        )
+
+
+def find_moves(
+    frame: Frame, ref: Frame, dirty: npt.NDArray[np.uint8], tile: int, scratch: MotionScratch
+) -> Rects:
     """Find regions of ``frame`` that equal ``ref`` at an offset (scrolls, dragged windows) among the
     ``dirty`` tiles. Returns an (n, 6) array of (sx, sy, dx, dy, w, h) copies, each verified pixel for
     pixel, in the order they must be applied (none reads pixels an earlier one wrote)."""
@@ -175,6 +204,8 @@ def find_moves(frame: Frame, ref: Frame, dirty: npt.NDArray[np.uint8], tile: int
     tiles_x, tiles_y = tile_grid(width, height, tile)
     if dirty.dtype != np.uint8 or dirty.shape != (tiles_y, tiles_x) or not dirty.flags.c_contiguous:
         raise CodecError(f"tile mask must be C-contiguous uint8 {(tiles_y, tiles_x)}")
+    if scratch.key != (width, height, tile):
+        raise CodecError(f"motion scratch is for {scratch.key}, not {(width, height, tile)}")
     moves = np.empty((MAX_MOVES, 6), dtype=np.int32)
     fp, fs = _frame_ptr(frame)
     rp, rs = _frame_ptr(ref)
@@ -182,6 +213,7 @@ def find_moves(frame: Frame, ref: Frame, dirty: npt.NDArray[np.uint8], tile: int
         lib.os_find_moves(
             fp, fs, rp, rs, width, height, tile, ffi.cast("uint8_t *", ffi.from_buffer(dirty)), dirty.size,
             ffi.cast("int32_t *", ffi.from_buffer(moves)), MAX_MOVES,
+            ffi.cast("uint8_t *", ffi.from_buffer(scratch.buffer)), scratch.buffer.size,
         ),
         "find moves",
     )  # fmt: skip

@@ -15,7 +15,7 @@
  * Every rectangle returned has been verified pixel for pixel, so applying it can only make pixels equal
  * to the new frame.
  */
-#include <stdlib.h>
+#include <stdlib.h> /* qsort */
 #include <string.h>
 #ifdef OS_MOTION_DEBUG
 #include <stdio.h>
@@ -30,8 +30,8 @@
 #define VOTE_SLOTS 4096
 #define MAX_RECTS 1024
 #define DUP 0xFFFFFFFFu
-#define TABLE_INSERTS 16384
-#define PROBES 32768
+#define TABLE_INSERTS 65536
+#define PROBES 65536
 
 typedef struct {
     uint32_t key; /* upper hash bits, never 0 */
@@ -80,12 +80,23 @@ static int rect_equal(const uint8_t *frame, int64_t fs, const uint8_t *ref, int6
     return 1;
 }
 
-static int column_equal(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs, int32_t x, int32_t y,
-                        int32_t h, int32_t ox, int32_t oy) {
-    for (int32_t r = y; r < y + h; r++)
-        if (memcmp(frame + r * fs + (int64_t)x * 4, ref + (int64_t)(r - oy) * rs + (int64_t)(x - ox) * 4, 4) != 0)
-            return 0;
-    return 1;
+/* How many columns left (dir = -1) or right (dir = +1) of the rect's edge match in every row, at most
+ * limit. Row by row along memory, narrowing as rows disagree: a column at a time down the rows would
+ * miss the cache on every pixel. */
+static int32_t matching_columns(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs,
+                                const move_t *m, int dir, int32_t limit) {
+    const int32_t edge = dir < 0 ? m->x - 1 : m->x + m->w;
+    for (int32_t r = m->y; r < m->y + m->h && limit > 0; r++) {
+        const uint8_t *f = frame + r * fs, *g = ref + (int64_t)(r - m->oy) * rs;
+        for (int32_t k = 0; k < limit; k++) {
+            const int32_t c = edge + dir * k;
+            if (memcmp(f + (int64_t)c * 4, g + (int64_t)(c - m->ox) * 4, 4) != 0) {
+                limit = k;
+                break;
+            }
+        }
+    }
+    return limit;
 }
 
 static void grow(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs, int32_t width, int32_t height,
@@ -98,14 +109,51 @@ static void grow(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t r
                         rect_equal(frame, fs, ref, rs, m->x, m->y + m->h, m->w, 1, m->ox, m->oy);
          n++)
         m->h++;
-    for (int32_t n = 0; n < limit && m->x > 0 && m->x - 1 - m->ox >= 0 &&
-                        column_equal(frame, fs, ref, rs, m->x - 1, m->y, m->h, m->ox, m->oy);
-         n++)
-        m->x--, m->w++;
-    for (int32_t n = 0; n < limit && m->x + m->w < width && m->x + m->w - m->ox < width &&
-                        column_equal(frame, fs, ref, rs, m->x + m->w, m->y, m->h, m->ox, m->oy);
-         n++)
-        m->w++;
+    /* columns: bounded by the frame on both the destination and the source side */
+    int32_t left = limit;
+    if (left > m->x) left = m->x;
+    if (left > m->x - m->ox) left = m->x - m->ox;
+    left = left > 0 ? matching_columns(frame, fs, ref, rs, m, -1, left) : 0;
+    m->x -= left;
+    m->w += left;
+    int32_t right = limit;
+    if (right > width - (m->x + m->w)) right = width - (m->x + m->w);
+    if (right > width - (m->x + m->w - m->ox)) right = width - (m->x + m->w - m->ox);
+    right = right > 0 ? matching_columns(frame, fs, ref, rs, m, 1, right) : 0;
+    m->w += right;
+}
+
+/* Clean tiles were claimed too so that a scrolled region stays whole across blank line ends; but a
+ * rectangle's outer rows and columns of clean tiles (the unchanged desktop around a dragged window) only
+ * make the copy bigger, so they go. The rect is tile-aligned here. */
+static int tile_column_clean(const uint8_t *dirty, int32_t tiles_x, int32_t tx, int32_t ty0, int32_t ty1) {
+    for (int32_t ty = ty0; ty < ty1; ty++)
+        if (dirty[(int64_t)ty * tiles_x + tx]) return 0;
+    return 1;
+}
+
+static int tile_row_clean(const uint8_t *dirty, int32_t tiles_x, int32_t ty, int32_t tx0, int32_t tx1) {
+    for (int32_t tx = tx0; tx < tx1; tx++)
+        if (dirty[(int64_t)ty * tiles_x + tx]) return 0;
+    return 1;
+}
+
+static void trim_clean(const uint8_t *dirty, int32_t tiles_x, int32_t tile, int32_t width, int32_t height,
+                       move_t *m) {
+    int32_t tx0 = m->x / tile, ty0 = m->y / tile;
+    int32_t tx1 = (m->x + m->w + tile - 1) / tile, ty1 = (m->y + m->h + tile - 1) / tile;
+    while (tx0 < tx1 && tile_column_clean(dirty, tiles_x, tx0, ty0, ty1)) tx0++;
+    while (tx1 > tx0 && tile_column_clean(dirty, tiles_x, tx1 - 1, ty0, ty1)) tx1--;
+    while (ty0 < ty1 && tile_row_clean(dirty, tiles_x, ty0, tx0, tx1)) ty0++;
+    while (ty1 > ty0 && tile_row_clean(dirty, tiles_x, ty1 - 1, tx0, tx1)) ty1--;
+    if (tx0 >= tx1 || ty0 >= ty1) {
+        m->w = m->h = 0;
+        return;
+    }
+    m->x = tx0 * tile;
+    m->y = ty0 * tile;
+    m->w = (tx1 * tile < width ? tx1 * tile : width) - m->x;
+    m->h = (ty1 * tile < height ? ty1 * tile : height) - m->y;
 }
 
 static int overlaps(const move_t *a_dst, int32_t sx, int32_t sy, int32_t w, int32_t h) {
@@ -120,10 +168,28 @@ static int move_order(const void *pa, const void *pb) {
     return (a->ox > 0) ? (b->x > a->x) - (b->x < a->x) : (a->x > b->x) - (a->x < b->x);
 }
 
+/* Table slots for at most `inserts` entries: a power of two, at most half full. */
+static int64_t table_slots(int64_t inserts) {
+    int64_t slots = 1024;
+    while (slots < inserts * 2) slots <<= 1;
+    return slots;
+}
+
+int64_t os_motion_scratch_size(int32_t width, int32_t height, int32_t tile) {
+    if (width < 1 || height < 1 || tile < SEG || tile > 4096) return OS_ERR_ARG;
+    const int64_t tiles_x = (width + tile - 1) / tile, tiles_y = (height + tile - 1) / tile;
+    /* step >= dirty/TABLE_INSERTS rounded down to odd, so dirty/step <= 1.5 TABLE_INSERTS; plus one
+     * partial sampled row per tile row (see `inserts` below). */
+    const int64_t inserts = 2 * (int64_t)TABLE_INSERTS + tiles_y * width;
+    return table_slots(inserts) * (int64_t)sizeof(entry_t) + VOTE_SLOTS * (int64_t)sizeof(vote_t) +
+           MAX_RECTS * (int64_t)sizeof(move_t) + tiles_x * tiles_y + 64;
+}
+
 int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
                       int32_t width, int32_t height, int32_t tile, const uint8_t *dirty, int64_t dirty_len,
-                      int32_t *moves, int32_t moves_cap) {
+                      int32_t *moves, int32_t moves_cap, uint8_t *scratch, int64_t scratch_len) {
     if (frame == NULL || ref == NULL || dirty == NULL || (moves == NULL && moves_cap > 0) || moves_cap < 0 ||
+        scratch == NULL || scratch_len < os_motion_scratch_size(width, height, tile) ||
         tile < SEG || tile > 4096 || !os_geometry_ok(frame_stride, width, height) ||
         !os_geometry_ok(ref_stride, width, height))
         return OS_ERR_ARG;
@@ -151,18 +217,17 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
             if (dirty[(int64_t)ty * tiles_x + tx]) columns += (tx + 1) * tile < width ? tile : width - tx * tile;
         inserts += rows > 0 ? rows * columns : 0;
     }
-    int64_t slots = 1024;
-    while (slots < inserts * 2) slots <<= 1;
-
-    entry_t *table = calloc((size_t)slots, sizeof *table);
-    vote_t *votes = calloc(VOTE_SLOTS, sizeof *votes);
-    uint8_t *claim = malloc((size_t)tiles_x * tiles_y);
-    move_t *found = malloc(MAX_RECTS * sizeof *found);
+    const int64_t slots = table_slots(inserts);
+    /* Scratch comes from the caller, kept across frames: fresh pages every frame cost more than the
+     * search itself (a page fault per 4 KiB). Only the part used is cleared. */
+    entry_t *table = (entry_t *)scratch;
+    vote_t *votes = (vote_t *)(scratch + slots * (int64_t)sizeof(entry_t));
+    move_t *found = (move_t *)((uint8_t *)votes + VOTE_SLOTS * sizeof(vote_t));
+    uint8_t *claim = (uint8_t *)(found + MAX_RECTS);
+    if (claim + (int64_t)tiles_x * tiles_y > scratch + scratch_len) return OS_ERR_CAPACITY;
+    memset(table, 0, (size_t)slots * sizeof *table);
+    memset(votes, 0, VOTE_SLOTS * sizeof *votes);
     int32_t result = 0;
-    if (!table || !votes || !claim || !found) {
-        result = OS_ERR_NOMEM;
-        goto done;
-    }
     const uint64_t mask = (uint64_t)slots - 1;
     uint64_t top = 1; /* HASH_MUL^(SEG-1) */
     for (int i = 0; i < SEG - 1; i++) top *= HASH_MUL;
@@ -304,7 +369,16 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
                     }
                 if (!merged && n_found < MAX_RECTS) found[n_found++] = (move_t){x, y, w, h, ox, oy};
             }
-        for (int32_t k = first; k < n_found; k++) grow(frame, frame_stride, ref, ref_stride, width, height, tile, &found[k]);
+        for (int32_t k = first; k < n_found; k++) {
+            trim_clean(dirty, tiles_x, tile, width, height, &found[k]);
+            if (found[k].w > 0 && found[k].h > 0)
+                grow(frame, frame_stride, ref, ref_stride, width, height, tile, &found[k]);
+        }
+        /* drop what trimming emptied */
+        int32_t kept = first;
+        for (int32_t k = first; k < n_found; k++)
+            if (found[k].w > 0 && found[k].h > 0) found[kept++] = found[k];
+        n_found = kept;
         qsort(found + first, (size_t)(n_found - first), sizeof *found, move_order);
     }
 
@@ -326,10 +400,5 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
         out[5] = m->h;
     }
 
-done:
-    free(table);
-    free(votes);
-    free(claim);
-    free(found);
     return result;
 }

@@ -27,31 +27,34 @@ static inline void put_u16(uint8_t *p, int32_t v) {
 
 static inline int32_t get_u16(const uint8_t *p) { return (int32_t)p[0] | ((int32_t)p[1] << 8); }
 
-/* Tight box of the pixels whose B, G or R differ inside (x, y, w, h); 0 when none does. */
+/* Tight box of the pixels whose B, G or R differ inside (x, y, w, h); 0 when none does. A row is first
+ * compared whole; then only the columns outside the box found so far are scanned, so once the box spans
+ * the rect the remaining rows cost one memcmp each. (A row whose only difference is alpha may still
+ * widen the box vertically: harmless, the pixels are just sent again.) */
 static int diff_box(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs, int32_t x, int32_t y,
                     int32_t w, int32_t h, int32_t *box) {
     int32_t minx = x + w, maxx = x - 1, miny = -1, maxy = -1;
     for (int32_t row = y; row < y + h; row++) {
         const uint8_t *f = frame + row * fs, *r = ref + row * rs;
         if (memcmp(f + (int64_t)x * 4, r + (int64_t)x * 4, (size_t)w * 4) == 0) continue;
-        int32_t lo = -1, hi = -1;
-        for (int32_t c = x; c < x + w; c++)
+        int found = 0;
+        for (int32_t c = x; c < minx; c++)
             if ((load_px(f + (int64_t)c * 4) ^ load_px(r + (int64_t)c * 4)) & BGR_MASK) {
-                lo = c;
+                minx = c;
+                found = 1;
                 break;
             }
-        if (lo < 0) continue; /* only alpha differs */
-        for (int32_t c = x + w - 1; c >= lo; c--)
+        for (int32_t c = x + w - 1; c > maxx && c >= minx; c--)
             if ((load_px(f + (int64_t)c * 4) ^ load_px(r + (int64_t)c * 4)) & BGR_MASK) {
-                hi = c;
+                maxx = c;
+                found = 1;
                 break;
             }
+        if (!found && maxx < minx) continue; /* alpha only, and no box yet */
         if (miny < 0) miny = row;
         maxy = row;
-        if (lo < minx) minx = lo;
-        if (hi > maxx) maxx = hi;
     }
-    if (miny < 0) return 0;
+    if (miny < 0 || maxx < minx) return 0;
     box[0] = minx;
     box[1] = miny;
     box[2] = maxx - minx + 1;
@@ -68,23 +71,38 @@ static int32_t build_palette(const uint8_t *frame, int64_t fs, const int32_t *bo
     uint8_t vals[PAL_SLOTS];
     memset(keys, 0xFF, sizeof keys); /* 0xFFFFFFFF is never a masked colour */
     int32_t n = 0;
-    uint32_t last = 0xFFFFFFFFu;
-    uint8_t last_idx = 0;
+    /* Text alternates between two colours (ink and paper), so the last two seen skip the table. */
+    uint32_t last = 0xFFFFFFFFu, prev = 0xFFFFFFFFu;
+    uint8_t last_idx = 0, prev_idx = 0;
     for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
         const uint8_t *f = frame + row * fs + (int64_t)box[0] * 4;
+        /* Screens repeat rows (flat panels, the gaps between text lines): one memcmp, then reuse. */
+        if (row > box[1] && memcmp(f, f - fs, (size_t)box[2] * 4) == 0) {
+            memcpy(idx, idx - box[2], (size_t)box[2]);
+            idx += box[2];
+            continue;
+        }
         for (int32_t c = 0; c < box[2]; c++) {
             const uint32_t px = load_px(f + (int64_t)c * 4) & BGR_MASK;
             if (px != last) {
-                uint32_t slot = (px * 2654435761u) >> 22;
-                while (keys[slot] != 0xFFFFFFFFu && keys[slot] != px) slot = (slot + 1) & (PAL_SLOTS - 1);
-                if (keys[slot] == 0xFFFFFFFFu) {
-                    if (n >= max_palette) return max_palette + 1;
-                    keys[slot] = px;
-                    vals[slot] = (uint8_t)n;
-                    pal[n++] = px;
+                uint8_t found;
+                if (px == prev) {
+                    found = prev_idx;
+                } else {
+                    uint32_t slot = (px * 2654435761u) >> 22;
+                    while (keys[slot] != 0xFFFFFFFFu && keys[slot] != px) slot = (slot + 1) & (PAL_SLOTS - 1);
+                    if (keys[slot] == 0xFFFFFFFFu) {
+                        if (n >= max_palette) return max_palette + 1;
+                        keys[slot] = px;
+                        vals[slot] = (uint8_t)n;
+                        pal[n++] = px;
+                    }
+                    found = vals[slot];
                 }
+                prev = last;
+                prev_idx = last_idx;
                 last = px;
-                last_idx = vals[slot];
+                last_idx = found;
             }
             *idx++ = last_idx;
         }
