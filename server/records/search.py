@@ -10,9 +10,13 @@ the statistics all use it, so one index serves them. The list's 시작 시각 sh
 connected (``started_at``) when it did, else the creation time; the two differ by the seconds or minutes
 the customer took to join.
 
-The page shows the first rows in the chosen order and the total count of the search. Counting is exact:
-with the indexes of migration 0101 both databases count a year of a busy company (500,000 rows) from the
-index alone (see benchmarks/admin.py for the figures).
+The page shows the first rows in the chosen order and how many records the search found, counted exactly
+up to :data:`COUNT_CAP` and shown as "50,000건 이상" beyond. Counting is a walk over the period's index
+entries (migration 0101 makes it index-only), so its cost grows with the number of records; on 1,000,000
+records a year of a busy company is 550,000 of them, which took 70 ms on SQLite on an idle machine but
+200-300 ms with the machine loaded (benchmarks/admin.py). The cap bounds the page's cost whatever the
+period; the statistics pages (exact, by day or month) and the export (exact) are where whole periods are
+counted.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 from opensupport.server.db.models import OPEN_STATUSES, SupportRecord, UTCDateTime
 from opensupport.server.records.periods import Period
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import Session
 
 #: sort key of the page -> column; every order ends with the id so that paging is stable
@@ -37,6 +41,8 @@ SORT_COLUMNS: dict[str, Any] = {
     "resolved": SupportRecord.resolved,
 }
 DEFAULT_SORT = "started"
+#: the list counts exactly up to this many records (2,500 pages of 20) and says "more than" beyond it
+COUNT_CAP = 50_000
 PAGE_SIZES = (20, 50, 100)
 DEFAULT_PAGE_SIZE = 20
 #: an agent ID is at most 12 characters; a longer keyword can match nothing, so it is refused early
@@ -89,9 +95,12 @@ class RecordPage:
     """One page of a search and the total number of records it found."""
 
     rows: list[RecordRow]
+    #: records found, exact up to the cap
     total: int
     page: int
     page_size: int
+    #: True when the search found more than ``total`` (= the cap) records
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -137,19 +146,25 @@ _LIST_COLUMNS = (
 )
 
 
-def count_records(session: Session, search: RecordSearch) -> int:
-    """How many records ``search`` finds (all pages)."""
-    stmt = select(func.count()).select_from(SupportRecord).where(*search_filter(search))
+def count_records(session: Session, search: RecordSearch, *, cap: int | None = None) -> int:
+    """How many records ``search`` finds (all pages); with ``cap``, stops counting after ``cap + 1``."""
+    if cap is None:
+        stmt = select(func.count()).select_from(SupportRecord).where(*search_filter(search))
+    else:
+        found = select(literal(1)).select_from(SupportRecord).where(*search_filter(search)).limit(cap + 1)
+        stmt = select(func.count()).select_from(found.subquery())
     return int(session.execute(stmt).scalar_one())
 
 
-def search_records(session: Session, search: RecordSearch) -> RecordPage:
-    """The page ``search.page`` of the search, with the total count."""
-    total = count_records(session, search)
+def search_records(session: Session, search: RecordSearch, *, cap: int = COUNT_CAP) -> RecordPage:
+    """The page ``search.page`` of the search, with the number of records found (exact up to ``cap``)."""
+    found = count_records(session, search, cap=cap)
     stmt = _ordered(select(*_LIST_COLUMNS).where(*search_filter(search)), search)
     stmt = stmt.limit(search.page_size).offset((search.page - 1) * search.page_size)
     rows = [RecordRow(*row) for row in session.execute(stmt)]
-    return RecordPage(rows=rows, total=total, page=search.page, page_size=search.page_size)
+    return RecordPage(
+        rows=rows, total=min(found, cap), page=search.page, page_size=search.page_size, capped=found > cap
+    )
 
 
 #: every field of a record, in the order of the detail page and the Excel sheet

@@ -159,6 +159,11 @@ def test_keyword_range_paging_and_sorting(db: Database) -> None:
         second = search_records(s, RecordSearch(company_id=company, period=period, page=2))
         assert (first.total, first.pages, len(first.rows), len(second.rows)) == (25, 2, 20, 5)
         assert [r.id for r in first.rows + second.rows] == list(reversed(ids))
+        # past the cap the count stops and says so; below it, it is exact
+        capped = search_records(s, RecordSearch(company_id=company, period=period), cap=10)
+        assert (capped.total, capped.capped, len(capped.rows)) == (10, True, 20)
+        exact = search_records(s, RecordSearch(company_id=company, period=period), cap=25)
+        assert (exact.total, exact.capped) == (25, False)
         # sort by customer name ascending
         by_name = search_records(
             s, RecordSearch(company_id=company, period=period, sort="customer", descending=False)

@@ -68,6 +68,13 @@ def test_list_shows_the_manual_columns_and_labels(admin: Client) -> None:
         ["test", "", local.strftime("%Y-%m-%d %H:%M"), "알수 없음", "기타 OS", "미체크"],
         ["test", "홍길동", rows[1][2], "01:02:05", "Windows 11", "해결"],
     ]
+    # past the count cap the page says "more than"
+    from opensupport.server.records import search as search_module
+    from opensupport.server.web import records as records_page
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(records_page, "search_records", lambda db, q: search_module.search_records(db, q, cap=1))
+        assert "1건 이상" in admin.get("/manage/records/?preset=today&agent=test").text
     # English through the switch's cookie
     admin.cookies.set("os_lang", "en")
     english = admin.get("/manage/records/?preset=today&agent=other").text
