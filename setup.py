@@ -18,6 +18,7 @@ FOLDERS = {
     "viewer": "opensupport.viewer",
     "server": "opensupport.server",
     "benchmarks": "opensupport.benchmarks",
+    "link": "opensupport.link",
 }
 
 

@@ -1,0 +1,38 @@
+"""The asyncio link between a protocol session and the relay (``opensupport.link``).
+
+``SessionLink`` connects one :class:`opensupport.protocol.Session` to the relay over WebSocket, sends the
+rendezvous JOIN, pumps records both ways in priority order, resumes the session after a dropped transport
+and retires a code that failed too many handshakes. Host and viewer both build on it.
+"""
+
+from ._driver import (
+    CLOSE_TIMEOUT,
+    CONNECT_TIMEOUT,
+    PULL_RECORDS,
+    RECONNECT_DELAY,
+    RESUME_TIMEOUT,
+    EventHandler,
+    LinkError,
+    LinkResult,
+    LinkState,
+    RelayRefused,
+    SessionLink,
+    relay_url,
+)
+from ._thread import LinkThread
+
+__all__ = [
+    "CLOSE_TIMEOUT",
+    "CONNECT_TIMEOUT",
+    "PULL_RECORDS",
+    "RECONNECT_DELAY",
+    "RESUME_TIMEOUT",
+    "EventHandler",
+    "LinkError",
+    "LinkResult",
+    "LinkState",
+    "LinkThread",
+    "RelayRefused",
+    "SessionLink",
+    "relay_url",
+]
