@@ -2,7 +2,7 @@
 
 - ``live_server`` (module scope): ``create_app`` on a fresh SQLite data folder, served by uvicorn in a
   background thread on 127.0.0.1; ``.url`` is its base URL, ``.app`` the application.
-- ``browser`` (session scope): Chromium from the ``chromium`` Debian package (no browser download), with
+- ``browser`` (module scope): Chromium from the ``chromium`` Debian package (no browser download), with
   the flags PITFALLS.md lists.
 - ``page``: a fresh browser context and page (Korean, like a Korean administrator's browser).
 - ``login(page, url)``: logs in as ``admin`` through the login form.
@@ -78,9 +78,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         thread.join(timeout=15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright."""
+    """Debian's Chromium, headless, driven by Playwright.
+
+    Module scope: Playwright's sync API allows one instance at a time in a process, so a module that
+    starts its own must not find this one still running.
+    """
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Chromium is not installed: run `make test` (it installs the Debian package chromium)")
