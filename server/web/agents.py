@@ -22,6 +22,7 @@ from opensupport.server.web.audit import record_change
 from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession, settings_of
 from opensupport.server.web.templating import format_datetime, render
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -134,7 +135,12 @@ def create_agent(request: Request, db: DbSession, admin: CurrentAdmin, posted: F
     apply_agent_form(agent, form)
     db.add(agent)
     record_change(db, admin, "agent.create", agent.login_id, agent.name)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:  # the same ID created at the same moment by another request
+        db.rollback()
+        form.errors, form.password, form.password_confirm = [_("This ID is already in use.")], "", ""
+        return _create_page(request, db, admin, form, status=400)
     return render(
         request, "remote/agent_created.html", {"section": "remote", "page": "agent_new", "agent": agent}
     )

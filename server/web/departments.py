@@ -16,6 +16,7 @@ from opensupport.server.web.audit import record_change
 from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession
 from opensupport.server.web.templating import render
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 router = APIRouter(include_in_schema=False)
@@ -92,7 +93,13 @@ def create_department(
         return _list_page(request, db, admin, error=problem, status=400)
     db.add(Department(company_id=admin.company_id, name=name))
     record_change(db, admin, "department.create", name)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:  # the same name created at the same moment by another request
+        db.rollback()
+        return _list_page(
+            request, db, admin, error=_("A department with this name already exists."), status=400
+        )
     return RedirectResponse(BASE + "?done=created", status_code=303)
 
 

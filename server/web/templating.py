@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from opensupport.server import i18n
+from opensupport.server.records.periods import server_zone
 from opensupport.server.web.deps import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -23,10 +24,11 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
 def format_datetime(value: dt.datetime | None, *, seconds: bool = True) -> str:
-    """A timestamp in the server's local time, ``YYYY-MM-DD HH:MM:SS``; empty for ``None``."""
+    """A timestamp in the server's zone (``OPENSUPPORT_TIMEZONE``, else the machine's; the same zone the
+    records and statistics use), ``YYYY-MM-DD HH:MM:SS``; empty for ``None``."""
     if value is None:
         return ""
-    local = value.astimezone()
+    local = value.astimezone(server_zone())
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
