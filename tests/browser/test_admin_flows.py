@@ -157,3 +157,38 @@ def test_department_delete_moves_agents_in_the_browser(page: Any, live_server: L
     expect(page.get_by_text("부서가 삭제되었습니다.")).to_be_visible()
     expect(page.locator('tr[data-department="leaving"]')).to_have_count(0)
     expect(page.locator('tr[data-department="staying"] td').nth(2)).to_have_text("mover1")
+
+
+def test_manage_sessions_live_and_force_end(page: Any, live_server: LiveServer) -> None:
+    url = live_server.url
+    login(page, url)
+    _create_department(page, "live")
+    page.get_by_role("link", name="상담원 생성", exact=True).click()
+    page.get_by_label("이름", exact=True).fill("Live")
+    page.get_by_label("ID", exact=True).fill("liveagent")
+    page.get_by_label("Password", exact=True).fill("agent-pass-1")
+    page.get_by_label("Password 확인").fill("agent-pass-1")
+    page.get_by_label("회사 이름").fill("test")
+    page.get_by_label("소속 부서").select_option(label="live")
+    page.get_by_role("button", name="생성", exact=True).click()
+    expect(page.get_by_text("새로운 상담원이 성공적으로 생성되었습니다.")).to_be_visible()
+
+    page.get_by_role("link", name="상담 관리", exact=True).click()
+    expect(page.locator("#sessions")).to_contain_text("진행 중인 상담이 없습니다.")
+    token = httpx.post(
+        url + "/api/agent/login", json={"login_id": "liveagent", "password": "agent-pass-1"}
+    ).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(url + "/api/sessions", json={}, headers=auth).json()
+    host = {"Authorization": f"Bearer {created['host_token']}"}
+    httpx.post(url + "/api/host/report", json={"customer_name": "홍길동"}, headers=host)
+    httpx.post(url + f"/api/sessions/{created['id']}/status", json={"status": "active"}, headers=auth)
+    # the list updates itself: no reload
+    row = page.locator(f'tr[data-session="{created["id"]}"]')
+    expect(row).to_contain_text("진행 중", timeout=15_000)
+    expect(row).to_contain_text("홍길동")
+    expect(row).to_contain_text(created["routing_id"])
+    row.get_by_role("button", name="강제 종료").click()
+    expect(page.get_by_text("상담이 종료되었습니다.")).to_be_visible()
+    expect(page.locator(f'tr[data-session="{created["id"]}"]')).to_have_count(0)
+    assert httpx.get(url + f"/api/sessions/{created['id']}", headers=auth).json()["status"] == "ended"

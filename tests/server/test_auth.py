@@ -85,3 +85,10 @@ def test_english_by_accept_language_and_switch(client: Client) -> None:
     assert (
         client.get("/lang/ko?next=//evil.example", follow_redirects=False).headers["location"] == "/manage/"
     )
+
+
+def test_security_headers(client: Client) -> None:
+    headers = client.get("/manage/").headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
