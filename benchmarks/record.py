@@ -604,7 +604,7 @@ def record_browser_scroll(stage: Stage) -> None:
             stage.screen.xdotool("key", "Next")
 
     pattern = ["wheel"] * 6 + ["arrow"] * 3 + ["wheel"] * 4 + ["page"]
-    _record_steps(stage, _cycle(pattern), do, appear=0.5, quiet=0.12)
+    _record_steps(stage, _cycle(pattern), do, appear=5.0, quiet=0.12)
 
 
 def record_browser_pages(stage: Stage) -> None:
@@ -617,7 +617,7 @@ def record_browser_pages(stage: Stage) -> None:
         stage.screen.xdotool("key", "n")
 
     steps = (f"switch:{(i + 1) % 3}" for i in range(10**6))
-    _record_steps(stage, steps, do, appear=3.0, quiet=0.25)
+    _record_steps(stage, steps, do, appear=5.0, quiet=0.25)
 
 
 def typed_text() -> str:
@@ -640,7 +640,7 @@ def record_terminal_typing(stage: Stage) -> None:
             stage.screen.xdotool("type", "--delay", "0", "--", action[len("char:") :])
 
     steps = ("key:Return" if ch == "\n" else f"char:{ch}" for ch in typed_text())
-    _record_steps(stage, steps, do, appear=0.5, quiet=0.03)
+    _record_steps(stage, steps, do, appear=5.0, quiet=0.03)
 
 
 def record_pager_scroll(stage: Stage) -> None:
@@ -658,7 +658,7 @@ def record_pager_scroll(stage: Stage) -> None:
             stage.screen.xdotool("key", "--delay", "0", *keys)
 
     pattern = ["lines:1"] * 4 + ["lines:2", "lines:1", "lines:3", "lines:1", "lines:1", "page"]
-    _record_steps(stage, _cycle(pattern), do, appear=0.5, quiet=0.04)
+    _record_steps(stage, _cycle(pattern), do, appear=5.0, quiet=0.04)
 
 
 def _desktop(stage: Stage) -> None:
@@ -691,7 +691,7 @@ def record_window_drag(stage: Stage) -> None:
         position = np.clip(position, [-w // 4, 0], [stage.width - w * 3 // 4, stage.height - h // 2])
         stage.screen.xdotool("windowmove", window, str(int(position[0])), str(int(position[1])))
 
-    _record_steps(stage, _cycle(["move"]), do, appear=0.5, quiet=0.08)
+    _record_steps(stage, _cycle(["move"]), do, appear=5.0, quiet=0.08)
 
 
 def record_idle(stage: Stage) -> None:
