@@ -23,6 +23,8 @@ from ._native import Frame, Rects
 
 #: Tile edge in pixels, chosen by measurement (codec/FORMAT.md, "Choices measured").
 DEFAULT_TILE = 64
+#: Adjacent dirty tiles of a row are packed together up to this width (FORMAT.md, "Choices measured").
+DEFAULT_PACK_WIDTH = 1024
 #: Tiles with at most this many colours are sent as palette indices (1 byte a pixel instead of 3).
 DEFAULT_MAX_PALETTE = 255
 #: zstd level: 1 measured best for time per saved byte on screen content (FORMAT.md).
@@ -52,6 +54,7 @@ class Encoder:
         threads: int = 1,
         level: int = DEFAULT_LEVEL,
         tile: int = DEFAULT_TILE,
+        pack_width: int = DEFAULT_PACK_WIDTH,
         max_palette: int = DEFAULT_MAX_PALETTE,
         motion: bool = True,
     ) -> None:
@@ -64,6 +67,7 @@ class Encoder:
             raise CodecError(f"max_palette must be in 1..{_native.MAX_PALETTE}")
         self._threads = threads
         self._tile = tile
+        self._pack_width = pack_width
         self._max_palette = max_palette
         self._motion = motion
         self._params = zstandard.ZstdCompressionParameters.from_level(level, window_log=WINDOW_LOG, threads=0)
@@ -122,27 +126,41 @@ class Encoder:
         return self._tile_rects(np.ones((tiles_y, tiles_x), dtype=np.uint8))
 
     def _tile_rects(self, dirty: npt.NDArray[np.uint8]) -> Rects:
-        ty, tx = np.nonzero(dirty)
+        """Rects to pack: runs of dirty tiles in a tile row, cut at ``pack_width`` pixels. Packing wider
+        boxes than the compare tile gives zstd longer rows and shares one palette among them."""
         t = self._tile
-        rects = np.empty((ty.size, 4), dtype=np.int32)
-        rects[:, 0] = tx * t
-        rects[:, 1] = ty * t
-        rects[:, 2] = np.minimum(t, self.width - rects[:, 0])
-        rects[:, 3] = np.minimum(t, self.height - rects[:, 1])
+        per_rect = max(1, self._pack_width // t)
+        padded = np.zeros((dirty.shape[0], dirty.shape[1] + 2), dtype=np.int8)
+        padded[:, 1:-1] = dirty != 0
+        edges = np.diff(padded, axis=1)
+        starts_y, starts_x = np.nonzero(edges == 1)
+        _, ends_x = np.nonzero(edges == -1)  # same row-major order as the starts
+        rows: list[tuple[int, int, int]] = []
+        for ty, x0, x1 in zip(starts_y.tolist(), starts_x.tolist(), ends_x.tolist(), strict=True):
+            rows.extend((ty, a, min(a + per_rect, x1)) for a in range(x0, x1, per_rect))
+        rects = np.empty((len(rows), 4), dtype=np.int32)
+        if rows:
+            runs = np.array(rows, dtype=np.int32)
+            rects[:, 0] = runs[:, 1] * t
+            rects[:, 1] = runs[:, 0] * t
+            rects[:, 2] = np.minimum(runs[:, 2] * t, self.width) - rects[:, 0]
+            rects[:, 3] = np.minimum(t, self.height - rects[:, 1])
         return rects
 
     def _pack(self, frame: Frame, ref: Frame | None, rects: Rects) -> _Pieces:
         first_buf, second_buf = self._buffers
         if self._pool is None or rects.shape[0] < 64:
-            ops, data = _native.pack_tiles(frame, ref, rects, self._max_palette, first_buf)
+            ops, data = _native.pack_tiles(frame, ref, rects, self._max_palette, first_buf, self._tile)
             return [ops], [data]
         # The kernel releases the GIL, so the two halves really run at once; the update is the same
         # bytes as with one thread because the halves' ops and data follow each other in rect order.
         half = rects.shape[0] // 2
         first = self._pool.submit(
-            _native.pack_tiles, frame, ref, rects[:half].copy(), self._max_palette, first_buf
+            _native.pack_tiles, frame, ref, rects[:half].copy(), self._max_palette, first_buf, self._tile
         )
-        ops2, data2 = _native.pack_tiles(frame, ref, rects[half:].copy(), self._max_palette, second_buf)
+        ops2, data2 = _native.pack_tiles(
+            frame, ref, rects[half:].copy(), self._max_palette, second_buf, self._tile
+        )
         ops1, data1 = first.result()
         return [ops1, ops2], [data1, data2]
 

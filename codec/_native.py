@@ -147,11 +147,11 @@ class PackBuffer:
 
 
 def pack_tiles(
-    frame: Frame, ref: Frame | None, rects: Rects, max_palette: int, out: PackBuffer
+    frame: Frame, ref: Frame | None, rects: Rects, max_palette: int, out: PackBuffer, split: int = 64
 ) -> tuple[memoryview, memoryview]:
     """Pack the (x, y, w, h) ``rects`` of ``frame`` into ops and pixel data. With ``ref`` each rect shrinks
-    to the box that differs from it (rects with no difference vanish) and may be sent as a delta; without
-    (a keyframe) every rect is sent whole. Returns views of (ops, data) inside ``out``, valid until its
+    to the boxes that differ from it, looked at ``split`` pixels at a time (rects with no difference
+    vanish), and may be sent as a delta; without (a keyframe) every rect is sent whole. Returns views of (ops, data) inside ``out``, valid until its
     next use."""
     height, width = frame.shape[0], frame.shape[1]
     check_frame(frame, width, height)
@@ -160,15 +160,18 @@ def pack_tiles(
     _check_rects(rects, 4)
     if not 1 <= max_palette <= MAX_PALETTE:
         raise CodecError(f"max_palette must be in 1..{MAX_PALETTE}")
+    if split < 1:
+        raise CodecError("split must be positive")
     n = rects.shape[0]
     areas = rects[:, 2].astype(np.int64) * rects[:, 3].astype(np.int64) if n else np.zeros(0, np.int64)
-    out.reserve(n * _MAX_OP_BYTES + 1, int(areas.sum()) * 3 + 1)
+    pieces = int(((rects[:, 2].astype(np.int64) + split - 1) // split).sum()) if n else 0
+    out.reserve(pieces * _MAX_OP_BYTES + 1, int(areas.sum()) * 3 + 1)
     ops_len = ffi.new("int64_t *")
     data_len = ffi.new("int64_t *")
     fp, fs = _frame_ptr(frame)
     rp, rs = _frame_ptr(ref) if ref is not None else (ffi.NULL, 0)
     rc = lib.os_pack_tiles(
-        fp, fs, rp, rs, width, height, _rects_ptr(rects), n, max_palette,
+        fp, fs, rp, rs, width, height, _rects_ptr(rects), n, split, max_palette,
         ffi.cast("uint8_t *", ffi.from_buffer(out.ops)), out.ops.size, ops_len,
         ffi.cast("uint8_t *", ffi.from_buffer(out.data)), out.data.size, data_len,
     )  # fmt: skip

@@ -6,6 +6,7 @@
  * before it is used, and apply=0 validates a whole update without writing so that the caller can reject
  * it with the framebuffer untouched.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -110,82 +111,144 @@ static int32_t build_palette(const uint8_t *frame, int64_t fs, const int32_t *bo
     return n;
 }
 
+static int colour_order(const void *a, const void *b) {
+    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Palettes in colour order, not order of appearance: neighbouring boxes of the same text then carry the
+ * same palette bytes and the same index for the same colour, which zstd finds again. */
+static void sort_palette(uint32_t *pal, int32_t n, uint8_t *idx, int64_t area) {
+    uint32_t keyed[OS_MAX_PALETTE + 1];
+    uint8_t remap[256];
+    for (int32_t k = 0; k < n; k++) keyed[k] = (pal[k] << 8) | (uint32_t)k; /* colour is 24 bits */
+    qsort(keyed, (size_t)n, sizeof *keyed, colour_order);
+    for (int32_t k = 0; k < n; k++) {
+        pal[k] = keyed[k] >> 8;
+        remap[keyed[k] & 0xFF] = (uint8_t)k;
+    }
+    for (int64_t i = 0; i < area; i++) idx[i] = remap[idx[i]];
+}
+
+/* Packs one box as a SOLID, PALETTE, DELTA or RAW op at ops + *op, its pixels at data + *dp. */
+static int32_t emit_box(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
+                        const int32_t *box, int32_t max_palette, uint8_t *ops, int64_t ops_cap, int64_t *op_pos,
+                        uint8_t *data, int64_t data_cap, int64_t *data_pos) {
+    uint32_t pal[OS_MAX_PALETTE + 1];
+    int64_t op = *op_pos, dp = *data_pos;
+    const int64_t area = (int64_t)box[2] * box[3];
+    if (ops_cap - op < OS_MAX_OP_BYTES || data_cap - dp < area * 3) return OS_ERR_CAPACITY;
+    const int32_t n = build_palette(frame, frame_stride, box, max_palette, pal, data + dp);
+    uint8_t *o = ops + op;
+    put_u16(o + 1, box[0]);
+    put_u16(o + 3, box[1]);
+    put_u16(o + 5, box[2]);
+    put_u16(o + 7, box[3]);
+    if (n == 1) {
+        o[0] = OS_OP_SOLID;
+        o[9] = (uint8_t)(pal[0] & 0xFF);
+        o[10] = (uint8_t)((pal[0] >> 8) & 0xFF);
+        o[11] = (uint8_t)((pal[0] >> 16) & 0xFF);
+        op += 12;
+    } else if (n <= max_palette && 3 * (int64_t)n < 2 * area) { /* only when smaller than raw */
+        sort_palette(pal, n, data + dp, area);
+        o[0] = OS_OP_PALETTE;
+        o[9] = (uint8_t)n;
+        for (int32_t k = 0; k < n; k++) {
+            o[10 + 3 * k] = (uint8_t)(pal[k] & 0xFF);
+            o[11 + 3 * k] = (uint8_t)((pal[k] >> 8) & 0xFF);
+            o[12 + 3 * k] = (uint8_t)((pal[k] >> 16) & 0xFF);
+        }
+        op += 10 + 3 * n;
+        dp += area;
+    } else {
+        /* A delta against what the decoder already shows turns unchanged and slightly changed pixels
+         * into zeros and small numbers; worth it only when a good share of the box is unchanged. */
+        int64_t same = 0;
+        if (ref != NULL)
+            for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
+                const uint8_t *f = frame + row * frame_stride + (int64_t)box[0] * 4;
+                const uint8_t *r = ref + row * ref_stride + (int64_t)box[0] * 4;
+                for (int32_t c = 0; c < box[2]; c++)
+                    same += ((load_px(f + (int64_t)c * 4) ^ load_px(r + (int64_t)c * 4)) & BGR_MASK) == 0;
+            }
+        const int delta = ref != NULL && same * 4 >= area;
+        o[0] = delta ? OS_OP_DELTA : OS_OP_RAW;
+        op += 9;
+        uint8_t *d = data + dp;
+        for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
+            const uint8_t *f = frame + row * frame_stride + (int64_t)box[0] * 4;
+            const uint8_t *r = delta ? ref + row * ref_stride + (int64_t)box[0] * 4 : NULL;
+            for (int32_t c = 0; c < box[2]; c++, f += 4, d += 3) {
+                if (delta) {
+                    d[0] = (uint8_t)(f[0] - r[0]);
+                    d[1] = (uint8_t)(f[1] - r[1]);
+                    d[2] = (uint8_t)(f[2] - r[2]);
+                    r += 4;
+                } else {
+                    d[0] = f[0];
+                    d[1] = f[1];
+                    d[2] = f[2];
+                }
+            }
+        }
+        dp += area * 3;
+    }
+    *op_pos = op;
+    *data_pos = dp;
+    return 0;
+}
+
 int32_t os_pack_tiles(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
-                      int32_t width, int32_t height, const int32_t *rects, int32_t n_rects, int32_t max_palette,
-                      uint8_t *ops, int64_t ops_cap, int64_t *ops_len, uint8_t *data, int64_t data_cap,
-                      int64_t *data_len) {
+                      int32_t width, int32_t height, const int32_t *rects, int32_t n_rects, int32_t split,
+                      int32_t max_palette, uint8_t *ops, int64_t ops_cap, int64_t *ops_len, uint8_t *data,
+                      int64_t data_cap, int64_t *data_len) {
     if (frame == NULL || ops == NULL || data == NULL || ops_len == NULL || data_len == NULL ||
         (rects == NULL && n_rects > 0) || n_rects < 0 || max_palette < 1 || max_palette > OS_MAX_PALETTE ||
-        !os_geometry_ok(frame_stride, width, height) || (ref != NULL && !os_geometry_ok(ref_stride, width, height)))
+        split < 1 || !os_geometry_ok(frame_stride, width, height) ||
+        (ref != NULL && !os_geometry_ok(ref_stride, width, height)))
         return OS_ERR_ARG;
     int64_t op = 0, dp = 0;
     int32_t emitted = 0;
-    uint32_t pal[OS_MAX_PALETTE + 1];
     for (int32_t i = 0; i < n_rects; i++) {
-        int32_t box[4] = {rects[4 * i], rects[4 * i + 1], rects[4 * i + 2], rects[4 * i + 3]};
-        if (box[0] < 0 || box[1] < 0 || box[2] < 1 || box[3] < 1 || box[2] > width - box[0] ||
-            box[3] > height - box[1])
-            return OS_ERR_BOUNDS;
-        if (ref != NULL && !diff_box(frame, frame_stride, ref, ref_stride, box[0], box[1], box[2], box[3], box))
-            continue;
-        const int64_t area = (int64_t)box[2] * box[3];
-        if (ops_cap - op < OS_MAX_OP_BYTES || data_cap - dp < area * 3) return OS_ERR_CAPACITY;
-        const int32_t n = build_palette(frame, frame_stride, box, max_palette, pal, data + dp);
-        uint8_t *o = ops + op;
-        put_u16(o + 1, box[0]);
-        put_u16(o + 3, box[1]);
-        put_u16(o + 5, box[2]);
-        put_u16(o + 7, box[3]);
-        if (n == 1) {
-            o[0] = OS_OP_SOLID;
-            o[9] = (uint8_t)(pal[0] & 0xFF);
-            o[10] = (uint8_t)((pal[0] >> 8) & 0xFF);
-            o[11] = (uint8_t)((pal[0] >> 16) & 0xFF);
-            op += 12;
-        } else if (n <= max_palette && 3 * (int64_t)n < 2 * area) { /* only when smaller than raw */
-            o[0] = OS_OP_PALETTE;
-            o[9] = (uint8_t)n;
-            for (int32_t k = 0; k < n; k++) {
-                o[10 + 3 * k] = (uint8_t)(pal[k] & 0xFF);
-                o[11 + 3 * k] = (uint8_t)((pal[k] >> 8) & 0xFF);
-                o[12 + 3 * k] = (uint8_t)((pal[k] >> 16) & 0xFF);
-            }
-            op += 10 + 3 * n;
-            dp += area;
-        } else {
-            /* A delta against what the decoder already shows turns unchanged and slightly changed pixels
-             * into zeros and small numbers; worth it only when a good share of the box is unchanged. */
-            int64_t same = 0;
-            if (ref != NULL)
-                for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
-                    const uint8_t *f = frame + row * frame_stride + (int64_t)box[0] * 4;
-                    const uint8_t *r = ref + row * ref_stride + (int64_t)box[0] * 4;
-                    for (int32_t c = 0; c < box[2]; c++)
-                        same += ((load_px(f + (int64_t)c * 4) ^ load_px(r + (int64_t)c * 4)) & BGR_MASK) == 0;
+        const int32_t x = rects[4 * i], y = rects[4 * i + 1], w = rects[4 * i + 2], h = rects[4 * i + 3];
+        if (x < 0 || y < 0 || w < 1 || h < 1 || w > width - x || h > height - y) return OS_ERR_BOUNDS;
+        /* A rect is a run of tiles. Each tile shrinks to the box that changed; neighbouring boxes are
+         * packed as one (longer rows, one palette: better for zstd) while their union is at most twice
+         * their own area, so an L-shaped change (a dragged window's exposed edge) is not sent as the
+         * rectangle around it. */
+        int32_t group[4] = {0, 0, 0, 0}, have = 0;
+        int64_t own = 0;
+        for (int32_t sx = x; sx < x + w; sx += split) {
+            int32_t box[4] = {sx, y, sx + split < x + w ? split : x + w - sx, h};
+            if (ref != NULL && !diff_box(frame, frame_stride, ref, ref_stride, box[0], box[1], box[2], box[3], box))
+                continue;
+            if (have) {
+                const int32_t ux0 = group[0] < box[0] ? group[0] : box[0];
+                const int32_t uy0 = group[1] < box[1] ? group[1] : box[1];
+                const int32_t ux1 = group[0] + group[2] > box[0] + box[2] ? group[0] + group[2] : box[0] + box[2];
+                const int32_t uy1 = group[1] + group[3] > box[1] + box[3] ? group[1] + group[3] : box[1] + box[3];
+                const int64_t box_area = (int64_t)box[2] * box[3];
+                if ((int64_t)(ux1 - ux0) * (uy1 - uy0) <= 2 * (own + box_area)) {
+                    group[0] = ux0, group[1] = uy0, group[2] = ux1 - ux0, group[3] = uy1 - uy0;
+                    own += box_area;
+                    continue;
                 }
-            const int delta = ref != NULL && same * 4 >= area;
-            o[0] = delta ? OS_OP_DELTA : OS_OP_RAW;
-            op += 9;
-            uint8_t *d = data + dp;
-            for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
-                const uint8_t *f = frame + row * frame_stride + (int64_t)box[0] * 4;
-                const uint8_t *r = delta ? ref + row * ref_stride + (int64_t)box[0] * 4 : NULL;
-                for (int32_t c = 0; c < box[2]; c++, f += 4, d += 3) {
-                    if (delta) {
-                        d[0] = (uint8_t)(f[0] - r[0]);
-                        d[1] = (uint8_t)(f[1] - r[1]);
-                        d[2] = (uint8_t)(f[2] - r[2]);
-                        r += 4;
-                    } else {
-                        d[0] = f[0];
-                        d[1] = f[1];
-                        d[2] = f[2];
-                    }
-                }
+                const int32_t rc = emit_box(frame, frame_stride, ref, ref_stride, group, max_palette, ops, ops_cap,
+                                            &op, data, data_cap, &dp);
+                if (rc < 0) return rc;
+                emitted++;
             }
-            dp += area * 3;
+            memcpy(group, box, sizeof group);
+            own = (int64_t)box[2] * box[3];
+            have = 1;
         }
-        emitted++;
+        if (have) {
+            const int32_t rc = emit_box(frame, frame_stride, ref, ref_stride, group, max_palette, ops, ops_cap, &op,
+                                        data, data_cap, &dp);
+            if (rc < 0) return rc;
+            emitted++;
+        }
     }
     *ops_len = op;
     *data_len = dp;
