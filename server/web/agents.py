@@ -19,7 +19,7 @@ from opensupport.server.i18n import gettext as _
 from opensupport.server.options import OPTIONS, OptionGroup, options_in
 from opensupport.server.security import hash_password
 from opensupport.server.web.audit import record_change
-from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession, settings_of
+from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession, RowId, settings_of
 from opensupport.server.web.templating import format_datetime, render
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -250,14 +250,16 @@ def _form_of(agent: Agent) -> AgentForm:
 
 
 @router.get(BASE + "{agent_id}", response_class=HTMLResponse)
-def edit_agent_form(request: Request, db: DbSession, admin: CurrentAdmin, agent_id: int) -> Response:
+def edit_agent_form(request: Request, db: DbSession, admin: CurrentAdmin, agent_id: RowId) -> Response:
     """정보 수정 and 기능 및 설정 옵션 of one agent."""
     agent = company_agent(db, admin, agent_id)
     return _edit_page(request, db, admin, agent, _form_of(agent), agent.effective_options())
 
 
 @router.post(BASE + "{agent_id}", dependencies=[CsrfChecked])
-def edit_agent(request: Request, db: DbSession, admin: CurrentAdmin, agent_id: int, posted: Form) -> Response:
+def edit_agent(
+    request: Request, db: DbSession, admin: CurrentAdmin, agent_id: RowId, posted: Form
+) -> Response:
     """수정하기: save the details (all but the ID; a blank password keeps the old one) and the options."""
     agent = company_agent(db, admin, agent_id)
     form = parse_agent_form(posted)
@@ -293,7 +295,7 @@ def edit_agent(request: Request, db: DbSession, admin: CurrentAdmin, agent_id: i
 
 
 @router.post(BASE + "{agent_id}/delete", dependencies=[CsrfChecked])
-def delete_agent(db: DbSession, admin: CurrentAdmin, agent_id: int) -> Response:
+def delete_agent(db: DbSession, admin: CurrentAdmin, agent_id: RowId) -> Response:
     """상담원 삭제 (its past records keep the agent's ID and name)."""
     agent = company_agent(db, admin, agent_id)
     record_change(db, admin, "agent.delete", agent.login_id, agent.name)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from opensupport.server.db.models import AdminUser, Agent, Department
 from opensupport.server.i18n import gettext as _
 from opensupport.server.web.audit import record_change
-from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession
+from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession, RowId
 from opensupport.server.web.templating import render
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -104,7 +104,7 @@ def create_department(
 
 
 @router.get(BASE + "{department_id}/rename", response_class=HTMLResponse)
-def rename_form(request: Request, db: DbSession, admin: CurrentAdmin, department_id: int) -> Response:
+def rename_form(request: Request, db: DbSession, admin: CurrentAdmin, department_id: RowId) -> Response:
     """부서이름수정: the form."""
     department = company_department(db, admin, department_id)
     return render(
@@ -119,7 +119,7 @@ def rename_department(
     request: Request,
     db: DbSession,
     admin: CurrentAdmin,
-    department_id: int,
+    department_id: RowId,
     name: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """부서이름수정: save."""
@@ -146,7 +146,7 @@ def rename_department(
 
 
 @router.get(BASE + "{department_id}/delete", response_class=HTMLResponse)
-def delete_form(request: Request, db: DbSession, admin: CurrentAdmin, department_id: int) -> Response:
+def delete_form(request: Request, db: DbSession, admin: CurrentAdmin, department_id: RowId) -> Response:
     """부서 삭제: confirm, and choose where the department's agents go."""
     department = company_department(db, admin, department_id)
     return _delete_page(request, db, admin, department)
@@ -183,7 +183,7 @@ def delete_department(
     request: Request,
     db: DbSession,
     admin: CurrentAdmin,
-    department_id: int,
+    department_id: RowId,
     move_to: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """부서 삭제: move the agents to ``move_to`` (a department ID, or ``none``), then delete."""
@@ -195,7 +195,7 @@ def delete_department(
     if count:
         if move_to == "none":
             target = None
-        elif move_to.isdigit() and int(move_to) != department.id:
+        elif move_to.isdigit() and len(move_to) < 10 and int(move_to) != department.id:
             target = company_department(db, admin, int(move_to))
         else:
             return _delete_page(

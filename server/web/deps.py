@@ -18,13 +18,16 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from opensupport.server.config import Settings
 from opensupport.server.db import Database
 from opensupport.server.db.models import AdminUser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+#: a row ID in a URL: bounded so that no database is asked about an integer it cannot hold
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 SESSION_COOKIE = "os_session"
 CSRF_COOKIE = "os_csrf"

@@ -11,7 +11,7 @@ from opensupport.server.db.models import OPEN_STATUSES, AdminUser, Agent, Suppor
 from opensupport.server.i18n import gettext as _
 from opensupport.server.sessions import close_stale_sessions, create_session, set_status
 from opensupport.server.web.audit import record_change
-from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession, settings_of
+from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession, RowId, settings_of
 from opensupport.server.web.templating import format_datetime, render
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -134,7 +134,7 @@ def sessions_live(request: Request, db: DbSession, admin: CurrentAdmin) -> JSONR
 
 
 @router.post(BASE + "{record_id}/end", dependencies=[CsrfChecked])
-def force_end(db: DbSession, admin: CurrentAdmin, record_id: int) -> Response:
+def force_end(db: DbSession, admin: CurrentAdmin, record_id: RowId) -> Response:
     """강제 종료: end a session from the admin web (the viewer sees the status at its next heartbeat)."""
     record = db.scalar(
         select(SupportRecord).where(

@@ -350,8 +350,29 @@ def test_pages_need_login(client: Client) -> None:
 def test_nul_characters_are_a_clear_400_not_a_500(admin: Client) -> None:
     assert admin.get("/manage/remote/agents/?q=a%00b").status_code == 400
     assert admin.get("/s/a%00").status_code == 400
-    response = admin.submit("/manage/remote/departments/new", {"name": "a\x00b"}, page="/manage/remote/departments/")
+    response = admin.submit(
+        "/manage/remote/departments/new", {"name": "a\x00b"}, page="/manage/remote/departments/"
+    )
     assert response.status_code == 400 and "NUL" in response.text
-    assert admin.submit("/manage/login", {"login_id": "a\x00", "password": "x"}, page="/manage/").status_code == 400
+    assert (
+        admin.submit("/manage/login", {"login_id": "a\x00", "password": "x"}, page="/manage/").status_code
+        == 400
+    )
     # nothing was stored, and the forms still work
     department_id(admin, "fine")
+
+
+def test_out_of_range_ids_in_pages_are_not_found_or_invalid(admin: Client) -> None:
+    huge = 2**40
+    for url in (
+        f"/manage/remote/agents/{huge}",
+        f"/manage/remote/departments/{huge}/rename",
+        "/manage/remote/agents/abc",
+    ):
+        assert admin.get(url).status_code in (404, 422)
+    response = admin.submit(f"/manage/remote/sessions/{huge}/end", page="/manage/remote/sessions/")
+    assert response.status_code == 422
+    dept = department_id(admin, "one")
+    create_agent(admin, "inone", "one")
+    form_page = f"/manage/remote/departments/{dept}/delete"
+    assert admin.submit(form_page, {"move_to": str(huge)}).status_code == 400
