@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from opensupport.server.db.models import AdminUser, AuditLog
 from opensupport.server.i18n import gettext as _
 from opensupport.server.web.deps import CurrentAdmin, DbSession
@@ -57,7 +57,9 @@ def action_label(action: str) -> str:
 
 
 @router.get("/manage/remote/audit/", response_class=HTMLResponse)
-def audit_page(request: Request, db: DbSession, admin: CurrentAdmin, page: int = Query(1, ge=1, le=100000)):
+def audit_page(
+    request: Request, db: DbSession, admin: CurrentAdmin, page: int = Query(1, ge=1, le=100000)
+) -> Response:
     """변경 기록: the company's administrative changes, newest first."""
     where = AuditLog.company_id == admin.company_id
     total = db.scalar(select(func.count()).select_from(AuditLog).where(where)) or 0

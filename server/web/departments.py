@@ -51,7 +51,7 @@ def name_problem(db: Session, admin: AdminUser, name: str, current: Department |
 
 def _list_page(
     request: Request, db: Session, admin: AdminUser, *, error: str | None = None, status: int = 200
-):
+) -> Response:
     departments = db.scalars(
         select(Department).where(Department.company_id == admin.company_id).order_by(Department.name)
     ).all()
@@ -154,7 +154,7 @@ def delete_form(request: Request, db: DbSession, admin: CurrentAdmin, department
 
 def _delete_page(
     request: Request, db: Session, admin: AdminUser, department: Department, error: str | None = None
-):
+) -> Response:
     agents = db.scalars(
         select(Agent).where(Agent.company_id == admin.company_id, Agent.department_id == department.id)
         .order_by(Agent.login_id)

@@ -36,7 +36,7 @@ def _page(
     values: dict[str, str],
     errors: list[str],
     status: int = 200,
-):
+) -> Response:
     first_agent = db.scalar(
         select(Agent.login_id).where(Agent.company_id == admin.company_id).order_by(Agent.login_id)
     )
