@@ -80,7 +80,8 @@ def test_every_view_matches_hand_counts(db: Database) -> None:
     assert _table(db, company, "satisfaction") == [("5", 1), ("4", 1), ("3", 0), ("2", 0), ("1", 1), ("", 1)]
     with db.sessions() as s:
         table = compute_stats(s, company, "agent", MARCH)
-        assert [row.label for row in table.rows] == ["kim (김)", "lee (이)"]
+        # each agent is named as in its latest session, here kim's of 1 April, after the period
+        assert [row.label for row in table.rows] == ["kim (상담원)", "lee (이)"]
         assert table.total == 4 and table.share(table.rows[0]) == 50.0
         with pytest.raises(StatsError):
             compute_stats(s, company, "weather", MARCH)
@@ -149,3 +150,17 @@ def test_stats_pages_show_chart_data_and_table(admin: Client, monkeypatch: pytes
     assert admin.get("/manage/stats/weather").status_code == 404
     bad = admin.get("/manage/stats/day?from=2026-03-05&to=2026-03-01")
     assert bad.status_code == 400 and "시작일이 종료일보다 늦습니다." in bad.text
+
+
+def test_repeated_hour_at_dst_end_and_half_hour_zone(db: Database) -> None:
+    company = new_company(db, "Zones")
+    # Berlin repeats 02:00-03:00 on 2026-10-25 (CEST then CET): 00:15 and 01:15 UTC are both 02:15 local
+    add_records(db, [record(company, dt.datetime(2026, 10, 25, h, 15, tzinfo=dt.UTC)) for h in (0, 1)])
+    autumn = Period(dt.date(2026, 10, 25), dt.date(2026, 10, 25), BERLIN)
+    assert {h: n for h, n in _table(db, company, "hour", autumn) if n} == {"2": 2}
+    # Kolkata is UTC+5:30: 18:29 UTC is 23:59 on the 1st, 18:30 UTC is 00:00 on the 2nd
+    kolkata = ZoneInfo("Asia/Kolkata")
+    add_records(db, [record(company, dt.datetime(2026, 11, 1, 18, m, tzinfo=dt.UTC)) for m in (29, 30)])
+    days = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 2), kolkata)
+    assert _table(db, company, "day", days) == [("2026-11-01", 1), ("2026-11-02", 1)]
+    assert {h: n for h, n in _table(db, company, "hour", days) if n} == {"23": 1, "0": 1}
