@@ -192,3 +192,12 @@ def test_manage_sessions_live_and_force_end(page: Any, live_server: LiveServer) 
     expect(page.get_by_text("상담이 종료되었습니다.")).to_be_visible()
     expect(page.locator(f'tr[data-session="{created["id"]}"]')).to_have_count(0)
     assert httpx.get(url + f"/api/sessions/{created['id']}", headers=auth).json()["status"] == "ended"
+
+
+def test_language_switch_to_english_and_back(page: Any, live_server: LiveServer) -> None:
+    login(page, live_server.url)
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("link", name="Remote support management")).to_be_visible()
+    expect(page.get_by_role("heading", name="Departments")).to_be_visible()
+    page.get_by_role("link", name="한국어").click()
+    expect(page.get_by_role("link", name="원격지원관리")).to_be_visible()

@@ -92,3 +92,11 @@ def test_security_headers(client: Client) -> None:
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+
+
+def test_lockout_per_address_across_accounts(client: Client) -> None:
+    for i in range(10):
+        response = client.submit("/manage/login", {"login_id": f"guess{i}", "password": "x"}, page="/manage/")
+        assert response.status_code == 401
+    # an eleventh account from the same address waits, even with the right password
+    assert client.login().status_code == 429
