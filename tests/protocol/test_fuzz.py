@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from opensupport.protocol import (
     NEED_DATA,
     ChatMessage,
+    CloseSession,
     ProtocolError,
     Role,
     Session,
@@ -72,6 +73,22 @@ def resuming_viewer() -> Session:
     return pair.viewer
 
 
+def closing_viewer() -> Session:
+    pair = ConnectionPair(CODE)
+    pair.handshake()
+    pair.viewer.send(CloseSession("bye"))
+    pair.transfer(Role.VIEWER)
+    return pair.viewer
+
+
+def closed_host() -> Session:
+    pair = ConnectionPair(CODE)
+    pair.handshake()
+    pair.viewer.send(CloseSession("bye"))
+    pair.pump()
+    return pair.host
+
+
 STATES: list[Callable[[], Session]] = [
     fresh_host,
     fresh_viewer,
@@ -80,6 +97,8 @@ STATES: list[Callable[[], Session]] = [
     suspended_viewer,
     resuming_host,
     resuming_viewer,
+    closing_viewer,
+    closed_host,
 ]
 
 # Records that look like each kind of record, so the fuzzer gets past the first byte often.
