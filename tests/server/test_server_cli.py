@@ -96,3 +96,27 @@ def test_company_add(tmp_path: Path, capsys, monkeypatch) -> None:
         first = s.scalar(select(AdminUser).where(AdminUser.login_id == "admin"))
         assert verify_password(first.password_hash, "first-admin-pass")
     database.dispose()
+
+
+def test_settings_from_environment(tmp_path: Path) -> None:
+    from opensupport.server.config import Settings
+
+    plain = Settings.from_env(tmp_path / "a", environ={})
+    assert plain.database_url == f"sqlite:///{tmp_path / 'a' / 'opensupport.sqlite3'}"
+    assert plain.admin_password is None
+    key_file = tmp_path / "a" / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(plain.secret_key) >= 32
+    assert Settings.from_env(tmp_path / "a", environ={}).secret_key == plain.secret_key  # kept across starts
+    pg = Settings.from_env(
+        tmp_path / "b",
+        environ={
+            "OPENSUPPORT_DATABASE_URL": "postgresql://u@db/x",
+            "OPENSUPPORT_ADMIN_PASSWORD": "pw-123456",
+        },
+    )
+    assert pg.database_url == "postgresql+psycopg://u@db/x" and pg.admin_password == "pw-123456"
+
+
+def test_health(client) -> None:
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok" and body["version"]
