@@ -31,7 +31,7 @@
 #define MAX_RECTS 1024
 #define DUP 0xFFFFFFFFu
 #define TABLE_INSERTS 65536
-#define PROBES 65536
+#define PROBES 16384
 
 typedef struct {
     uint32_t key; /* upper hash bits, never 0 */
@@ -205,7 +205,7 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
      * step is odd and probe_step a power of two, so for any vertical offset some probed row meets a
      * sampled row (every step * probe_step rows), and the table stays in L2. */
     int32_t probe_step = 1;
-    while (probe_step < 8 && dirty_px / SEG / probe_step > PROBES) probe_step *= 2;
+    while (probe_step < 16 && dirty_px / (2 * SEG) / probe_step > PROBES) probe_step *= 2;
     int32_t step = (int32_t)(dirty_px / TABLE_INSERTS) | 1;
     if (step < 3) step = 3;
     int64_t inserts = 0; /* exactly what 1a inserts at most, so a small change gets a small table */
@@ -229,8 +229,9 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
     memset(votes, 0, VOTE_SLOTS * sizeof *votes);
     int32_t result = 0;
     const uint64_t mask = (uint64_t)slots - 1;
-    uint64_t top = 1; /* HASH_MUL^(SEG-1) */
+    uint64_t top = 1, uniform_hash = 0; /* HASH_MUL^(SEG-1); the sum of HASH_MUL^i for i < SEG */
     for (int i = 0; i < SEG - 1; i++) top *= HASH_MUL;
+    for (int i = 0; i < SEG; i++) uniform_hash = uniform_hash * HASH_MUL + 1;
 
     /* 1a. Reference: rolling hash at every x of every step-th row, over runs of dirty tiles. */
     for (int32_t ty = 0; ty < tiles_y; ty++) {
@@ -245,13 +246,10 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
             for (int32_t y = ((ty * tile + step - 1) / step) * step; y < y1; y += step) {
                 const uint8_t *row = ref + (int64_t)y * ref_stride;
                 uint64_t h = 0;
-                int32_t changes = 0; /* neighbours that differ inside the window: 0 means uniform */
-                for (int32_t x = x0; x < x0 + SEG; x++) {
-                    h = h * HASH_MUL + px_at(row, x);
-                    if (x > x0) changes += px_at(row, x) != px_at(row, x - 1);
-                }
+                for (int32_t x = x0; x < x0 + SEG; x++) h = h * HASH_MUL + px_at(row, x);
                 for (int32_t x = x0;; x++) {
-                    if (changes > 0) {
+                    /* a uniform window of colour c hashes to c * uniform_hash: background says nothing */
+                    if (h != px_at(row, x) * uniform_hash) {
                         const uint32_t key = (uint32_t)(h >> 32) | 1u;
                         for (uint64_t slot = (h * HASH_MUL) >> 24 & mask;; slot = (slot + 1) & mask) {
                             if (table[slot].key == 0) {
@@ -266,10 +264,7 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
                         }
                     }
                     if (x + SEG >= x1) break;
-                    const uint32_t out = px_at(row, x), in = px_at(row, x + SEG);
-                    h = (h - out * top) * HASH_MUL + in;
-                    changes -= px_at(row, x + 1) != out;
-                    changes += in != px_at(row, x + SEG - 1);
+                    h = (h - px_at(row, x) * top) * HASH_MUL + px_at(row, x + SEG);
                 }
             }
         }
@@ -283,20 +278,16 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
             const int32_t x0 = tx * tile, x1 = x0 + tile < width ? x0 + tile : width;
             for (int32_t y = ((y0 + probe_step - 1) / probe_step) * probe_step; y < y1; y += probe_step) {
                 const uint8_t *row = frame + (int64_t)y * frame_stride;
-                for (int32_t x = x0; x + SEG <= x1; x += SEG) {
-                    uint64_t h = 0;
-                    int uniform = 1;
-                    const uint32_t first = px_at(row, x);
-                    for (int32_t i = 0; i < SEG; i++) {
-                        const uint32_t p = px_at(row, x + i);
-                        h = h * HASH_MUL + p;
-                        uniform &= p == first;
-                    }
+                /* Every other SEG-aligned segment: the reference side is hashed at every x, so this
+                 * still meets every horizontal offset, for half the probes. */
+                for (int32_t x = x0; x + SEG <= x1; x += 2 * SEG) {
                     /* A segment unchanged in place is static content (a wallpaper gradient repeats
                      * row after row and would vote for offsets of a pixel or two): it says nothing. */
-                    if (uniform || memcmp(row + (int64_t)x * 4, ref + (int64_t)y * ref_stride + (int64_t)x * 4,
-                                          SEG * 4) == 0)
+                    if (memcmp(row + (int64_t)x * 4, ref + (int64_t)y * ref_stride + (int64_t)x * 4, SEG * 4) == 0)
                         continue;
+                    uint64_t h = 0;
+                    for (int32_t i = 0; i < SEG; i++) h = h * HASH_MUL + px_at(row, x + i);
+                    if (h == px_at(row, x) * uniform_hash) continue; /* uniform */
                     const uint32_t key = (uint32_t)(h >> 32) | 1u;
                     for (uint64_t slot = (h * HASH_MUL) >> 24 & mask; table[slot].key != 0; slot = (slot + 1) & mask) {
                         if (table[slot].key != key) continue;
