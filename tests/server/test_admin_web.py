@@ -376,3 +376,30 @@ def test_out_of_range_ids_in_pages_are_not_found_or_invalid(admin: Client) -> No
     create_agent(admin, "inone", "one")
     form_page = f"/manage/remote/departments/{dept}/delete"
     assert admin.submit(form_page, {"move_to": str(huge)}).status_code == 400
+
+
+def test_random_agent_forms_get_a_page_never_a_500(admin: Client) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    dept = department_id(admin, "fuzz")
+    token = admin.csrf("/manage/remote/agents/new")
+    field = st.text(max_size=40) | st.sampled_from(["", " ", "a" * 300, "x@y.z", "0" * 12, str(2**40)])
+
+    @given(
+        name=field, login_id=field, password=field, company=field, phone=field, email=field,
+        department=st.sampled_from([str(dept), "", "abc", str(2**40), "-1"]),
+    )  # fmt: skip
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    def post(
+        name: str, login_id: str, password: str, company: str, phone: str, email: str, department: str
+    ) -> None:
+        form = {
+            "csrf_token": token, "name": name, "login_id": login_id, "password": password,
+            "password_confirm": password, "company_name": company, "phone": phone, "email": email,
+            "department_id": department, "can_pc": "on",
+        }  # fmt: skip
+        response = admin.post("/manage/remote/agents/new", data=form)
+        assert response.status_code in (200, 400), (response.status_code, response.text[:300])
+
+    post()
