@@ -120,3 +120,41 @@ def test_settings_from_environment(tmp_path: Path) -> None:
 def test_health(client) -> None:
     body = client.get("/api/health").json()
     assert body["status"] == "ok" and body["version"]
+
+
+def test_relay_only(tmp_path: Path) -> None:
+    from opensupport.protocol.rendezvous import Join, RelayStatus, Role, encode_join, parse_status
+    from websockets.sync.client import connect
+
+    port = free_port()
+    command = [sys.executable, "-m", "opensupport", "server", "--relay-only", "--port", str(port)]
+    proc = subprocess.Popen(
+        command, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ws = connect(f"ws://127.0.0.1:{port}/relay", open_timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        with ws:
+            ws.send(encode_join(Join(Role.HOST, "87654321")))
+            assert parse_status(ws.recv(timeout=10)) is RelayStatus.WAITING
+        # and nothing else: no admin web on a relay-only server
+        assert httpx.get(f"http://127.0.0.1:{port}/manage/").status_code == 404
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def test_download_serves_a_built_package(client, settings) -> None:
+    folder = settings.data_dir / "downloads"
+    folder.mkdir()
+    (folder / "opensupport-0.1.0-py3-none-any.whl").write_bytes(b"PK\x03\x04 wheel bytes")
+    response = client.get("/download/host")
+    assert response.status_code == 200 and response.content == b"PK\x03\x04 wheel bytes"
+    assert "opensupport-0.1.0-py3-none-any.whl" in response.headers["content-disposition"]
