@@ -1,0 +1,145 @@
+"""``opensupport host --server URL --code CODE [--headless] [--view-only]``: the customer's applet.
+
+With a window (the default) the customer sees who is connected, a banner while the screen is shared, and
+pause and stop buttons; closing the window ends the session at once. ``--headless`` runs the same session
+without any window (tests, unattended machines): it prints its status lines and ends the session on
+SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import FrameType
+from urllib.parse import urlsplit
+
+from opensupport.protocol import AuthenticationFailed, SessionCode
+
+__all__ = ["HostConfig", "describe_end", "main", "parse_args"]
+
+_SCHEMES = ("http", "https", "ws", "wss")
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """What the command line asked for."""
+
+    server: str
+    code: SessionCode
+    headless: bool
+    view_only: bool
+    display: str | None
+    monitor: int
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opensupport host", description="Share this screen with a support agent (the customer's applet)."
+    )
+    parser.add_argument("--server", required=True, metavar="URL", help="the OpenSupport server URL")
+    parser.add_argument("--code", required=True, metavar="CODE", help="the session code the agent read out")
+    parser.add_argument("--headless", action="store_true", help="no window (tests, unattended use)")
+    parser.add_argument("--view-only", action="store_true", help="the agent may look but not control")
+    parser.add_argument("--display", metavar="DISPLAY", help="the X display to share (default: $DISPLAY)")
+    parser.add_argument("--monitor", type=int, default=0, metavar="N", help="the monitor shared first")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
+    """Parse the command line (and whether to log verbosely). Raises SystemExit(2) on bad arguments."""
+    parser = _parser()
+    args = parser.parse_args(list(argv))
+    parts = urlsplit(args.server.strip())
+    if parts.scheme not in _SCHEMES or not parts.hostname:
+        parser.error("--server: expected a URL such as https://support.example.com")
+    try:
+        code = SessionCode.parse(args.code)
+    except ValueError as exc:
+        parser.error(f"--code: {exc}")
+    if args.monitor < 0:
+        parser.error("--monitor must not be negative")
+    config = HostConfig(args.server.strip(), code, args.headless, args.view_only, args.display, args.monitor)
+    return config, args.verbose
+
+
+def describe_end(result: object, error: BaseException | None) -> tuple[str, int]:
+    """The line printed when the session ends, and the exit code (0 clean end, 1 failure)."""
+    if error is None:
+        closed_by_peer = getattr(result, "closed_by_peer", False)
+        reason = getattr(result, "reason", "")
+        who = "the agent" if closed_by_peer else "you"
+        return f"session ended by {who}: {reason}", 0
+    if isinstance(error, AuthenticationFailed):
+        return "the session code is wrong: check it with the agent and try again", 1
+    return f"session failed: {error}", 1
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the applet until the session ends; returns the exit code."""
+    try:
+        config, verbose = parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    if not config.headless:
+        from opensupport.host.ui.window import run_window
+
+        return run_window(config)
+    return _run_headless(config)
+
+
+def _run_headless(config: HostConfig) -> int:
+    from opensupport.host.errors import HostError
+    from opensupport.host.session import HostSession, HostStatus
+
+    last: list[str] = []
+
+    def show(status: HostStatus) -> None:
+        line = f"{status.link.value}: {status.detail}" + (" [sharing]" if status.sharing else "")
+        if status.paused:
+            line += " [paused]"
+        if not last or last[-1] != line:
+            last.append(line)
+            print(f"opensupport host: {line}", flush=True)
+
+    session = HostSession(
+        config.server,
+        config.code,
+        display=config.display,
+        view_only=config.view_only,
+        monitor=config.monitor,
+        on_status=show,
+    )
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            session.start()
+        except HostError as exc:
+            print(f"opensupport host: cannot share this screen: {exc}", file=sys.stderr, flush=True)
+            return 1
+        # The routing id only: the secret half of the code stays off the terminal and out of logs.
+        print(f"opensupport host: joining session {config.code.routing_id} at {config.server}", flush=True)
+        while not session.wait(0.1):
+            if stop_requested.is_set():
+                session.stop()
+                break
+        session.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    message, code = describe_end(session.result, session.error)
+    print(f"opensupport host: {message}", file=sys.stderr if code else sys.stdout, flush=True)
+    return code

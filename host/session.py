@@ -1,0 +1,572 @@
+"""The host's core: one support session from the customer's side, without any GUI.
+
+Theory of operation
+-------------------
+Four threads, each owning what it touches, so that no X connection is shared between threads:
+
+- the **link** thread runs the asyncio :class:`~opensupport.link.SessionLink` (relay, protocol session);
+  every protocol event arrives there (:meth:`HostSession._on_event`) and every send happens there;
+- the **capture** thread owns the capture backend and the codec's ``Encoder``. It sleeps in
+  ``wait_for_change`` (X DAMAGE) while the screen is idle. A change marks the screen *dirty*; a frame is
+  grabbed and encoded only when the link holds a *send token* (the protocol's frame window has room), so
+  that a slow viewer never makes the host queue frames: while the window is full the changes pile up as
+  "dirty", and the frame grabbed when it opens is the newest screen (skip to the newest frame, without
+  encoding the ones skipped). The encoder's deltas stay valid because it encodes only frames that are sent;
+  a frame the link could not send (the transport just dropped) makes the next one a key frame;
+- the **cursor** thread owns the pointer source: position and shape travel as their own messages;
+- the **input** thread owns the :class:`~opensupport.host.input.InputInjector`, the one place that decides
+  whether the viewer's input reaches the desktop (view-only is enforced there, whatever the viewer sends).
+
+What the protocol does not carry as messages of its own travels as ``ControlMessage`` topics
+(:mod:`opensupport.link.topics`); PROTOCOL.md should adopt them.
+
+Stopping (the customer's stop button, closing the applet, SIGTERM): input is blocked at once, capture
+stops, the session is closed with a reason the viewer shows, and :meth:`HostSession.wait` returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from opensupport.link import LinkResult, LinkState, LinkThread, SessionLink
+from opensupport.link.topics import (
+    TOPIC_MONITOR_SELECT,
+    TOPIC_MONITOR_SELECTED,
+    TOPIC_PAUSED,
+    TOPIC_VIEW_ONLY,
+)
+from opensupport.protocol import (
+    CloseSession,
+    ControlMessage,
+    CursorPosition,
+    CursorShape,
+    Event,
+    FrameAcknowledged,
+    HandshakeComplete,
+    KeyEvent,
+    KeyframeRequest,
+    Monitor,
+    MonitorLayout,
+    PointerEvent,
+    Resumed,
+    Role,
+    ScreenUpdate,
+    SessionCode,
+    WheelEvent,
+)
+
+from .capture import CaptureBackend, open_capture
+from .capture import Monitor as CaptureMonitor
+from .cursor import CursorSource, X11CursorSource
+from .errors import CaptureError, HostError, InvalidInputEvent
+from .events import (
+    ButtonPress,
+    ButtonRelease,
+    InputEvent,
+    KeyPress,
+    KeyRelease,
+    MouseButton,
+    PointerMove,
+    Wheel,
+)
+from .input import InputBackend, InputInjector, open_input
+
+__all__ = [
+    "END_REASON_STOPPED",
+    "HostSession",
+    "HostStatus",
+    "InputTranslator",
+]
+
+log = logging.getLogger(__name__)
+
+#: The reason sent when the customer stops the session.
+END_REASON_STOPPED = "the customer ended the session"
+
+#: Longest sleep of the capture thread between checks of its commands (seconds).
+CAPTURE_TICK = 0.1
+#: Input events waiting for the input thread; beyond this the newest are dropped (a flooding viewer).
+MAX_PENDING_INPUT = 1024
+#: Wheel units per notch (the protocol counts 1/120 notch).
+WHEEL_UNIT = 120
+
+_BUTTON_BITS = (
+    MouseButton.LEFT,
+    MouseButton.MIDDLE,
+    MouseButton.RIGHT,
+    MouseButton.BACK,
+    MouseButton.FORWARD,
+)
+_KNOWN_BUTTON_MASK = (1 << len(_BUTTON_BITS)) - 1
+
+
+class _Command(enum.Enum):
+    SELECT_MONITOR = "select"
+    STOP = "stop"
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    """What the host's window shows."""
+
+    link: LinkState
+    detail: str
+    #: a viewer is connected through an established session
+    connected: bool
+    #: the screen is being shared right now (connected and not paused)
+    sharing: bool
+    paused: bool
+    view_only: bool
+    #: how the session ended (None while it runs)
+    ended: str | None = None
+
+
+class InputTranslator:
+    """Turns the protocol's input messages into the host's validated input events.
+
+    Pointer messages carry the mask of held buttons: the translator remembers the last mask and turns each
+    change into a press or release. Wheel messages count 1/120 notch: whole notches are replayed, the rest
+    is carried to the next message. Raises InvalidInputEvent for anything malformed or out of range.
+    """
+
+    def __init__(self) -> None:
+        self._buttons = 0
+        self._wheel = [0, 0]
+
+    def reset(self) -> None:
+        """Forget held buttons and partial wheel turns (a new session, a resume, another monitor)."""
+        self._buttons = 0
+        self._wheel = [0, 0]
+
+    def translate(self, event: Event) -> list[InputEvent]:
+        """The host input events for one protocol message (possibly none)."""
+        match event:
+            case KeyEvent(keysym=keysym, down=down):
+                return [KeyPress(keysym) if down else KeyRelease(keysym)]
+            case PointerEvent(x=x, y=y, buttons=buttons):
+                if buttons & ~_KNOWN_BUTTON_MASK:
+                    raise InvalidInputEvent(f"unknown pointer buttons in mask {buttons:#x}")
+                changed = buttons ^ self._buttons
+                out: list[InputEvent] = []
+                if not changed:
+                    return [PointerMove(x, y)]
+                for bit, button in enumerate(_BUTTON_BITS):
+                    if changed & (1 << bit):
+                        out.append(
+                            ButtonPress(button, x, y) if buttons & (1 << bit) else ButtonRelease(button, x, y)
+                        )
+                self._buttons = buttons
+                return out
+            case WheelEvent(x=x, y=y, dx=dx, dy=dy):
+                self._wheel[0] += dx
+                self._wheel[1] += dy
+                notches = [int(v / WHEEL_UNIT) for v in self._wheel]
+                if notches == [0, 0]:
+                    return []
+                self._wheel = [v - n * WHEEL_UNIT for v, n in zip(self._wheel, notches, strict=True)]
+                return [Wheel(notches[0], notches[1], x, y)]
+        raise InvalidInputEvent(f"not an input message: {type(event).__name__}")
+
+
+def _protocol_monitors(monitors: list[CaptureMonitor]) -> MonitorLayout:
+    return MonitorLayout(
+        tuple(Monitor(m.x, m.y, m.width, m.height, m.primary) for m in monitors[:16])  # protocol bound
+    )
+
+
+class HostSession:
+    """The customer's side of one support session (see the module docstring).
+
+    ``server`` is the server URL, ``code`` the session code the customer typed. ``display`` is the X
+    display (None: ``$DISPLAY``). ``on_status`` is called (from any of the session's threads) whenever
+    :class:`HostStatus` changes. The factories exist for other platforms and for tests.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        code: SessionCode,
+        *,
+        display: str | None = None,
+        view_only: bool = False,
+        monitor: int = 0,
+        on_status: Callable[[HostStatus], None] | None = None,
+        open_capture_backend: Callable[[str | None, int], CaptureBackend] | None = None,
+        open_input_backend: Callable[[str | None], InputBackend] | None = None,
+        open_cursor_source: Callable[[str | None, CaptureMonitor], CursorSource] | None = None,
+        encoder_threads: int = 1,
+    ) -> None:
+        self._display = display
+        self._on_status = on_status
+        self._open_capture = open_capture_backend or (lambda d, m: open_capture(d, monitor=m))
+        self._open_input = open_input_backend or open_input
+        self._open_cursor = open_cursor_source or (lambda d, m: X11CursorSource(d, m))
+        self._encoder_threads = encoder_threads
+        self._initial_monitor = monitor
+        self._lock = threading.Lock()
+        self._status = HostStatus(LinkState.CONNECTING, "", False, False, False, view_only)
+        self._view_only = view_only
+        self._paused = False
+        self._stopping = threading.Event()
+        self._send_token = threading.Event()
+        self._keyframe_wanted = threading.Event()
+        self._commands: queue.Queue[tuple[_Command, Any]] = queue.Queue()
+        self._input: queue.Queue[InputEvent | None] = queue.Queue(MAX_PENDING_INPUT)
+        self._translator = InputTranslator()
+        self._layout: tuple[MonitorLayout, int] | None = None
+        self._cursor_monitor: CaptureMonitor | None = None
+        self._cursor_changed = threading.Event()
+        self._injector: InputInjector | None = None
+        self._errors: list[BaseException] = []
+        self.frames_sent = 0
+        self.keyframes_sent = 0
+        self.link = SessionLink(Role.HOST, code, server, self._on_event, on_state=self._on_link_state)
+        self._link_thread = LinkThread(self.link, on_end=self._on_link_end, name="opensupport-host-link")
+        self._threads = [
+            threading.Thread(target=self._guard(self._capture_main), name="opensupport-capture", daemon=True),
+            threading.Thread(target=self._guard(self._cursor_main), name="opensupport-cursor", daemon=True),
+            threading.Thread(target=self._guard(self._input_main), name="opensupport-input", daemon=True),
+        ]
+        self._capture_ready = threading.Event()
+
+    # -- public API -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the screen and input, then connect. Raises HostError if the desktop cannot be used."""
+        self._threads[0].start()
+        self._capture_ready.wait(10)
+        if self._errors:
+            raise self._errors[0]
+        for thread in self._threads[1:]:
+            thread.start()
+        self._link_thread.start()
+
+    @property
+    def status(self) -> HostStatus:
+        """The current status."""
+        return self._status
+
+    @property
+    def result(self) -> LinkResult | None:
+        """How the session ended, once it ended cleanly."""
+        return self._link_thread.result
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the session failed (a relay refusal, a wrong code, a lost connection), once it did."""
+        return self._link_thread.error or (self._errors[0] if self._errors else None)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the session to end; True if it ended."""
+        return self._link_thread.join(timeout)
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume sharing: while paused no frame is sent and no input is replayed."""
+        with self._lock:
+            if paused == self._paused:
+                return
+            self._paused = paused
+        if self._injector is not None:
+            self._input_put(None)  # the input thread re-reads the rules
+        self._link_thread.call(self._send_control, TOPIC_PAUSED, b"1" if paused else b"0")
+        self._keyframe_wanted.set()
+        self._update_status(paused=paused)
+
+    def stop(self, reason: str = END_REASON_STOPPED, timeout: float = 3.0) -> None:
+        """End the session at once: input is blocked, capture stops, the viewer is told ``reason``."""
+        self._stopping.set()
+        self._send_token.set()
+        self._input_put(None)
+        self._commands.put((_Command.STOP, None))
+        self._link_thread.call(self.link.close, reason)
+        self._link_thread.join(timeout)
+        self._join_threads(timeout)
+
+    # -- the link's loop --------------------------------------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        match event:
+            case HandshakeComplete() | Resumed():
+                self._translator.reset()
+                self._input_put(None)
+                self._send_layout()
+                self._send_control(TOPIC_VIEW_ONLY, b"1" if self._view_only else b"0")
+                self._send_control(TOPIC_PAUSED, b"1" if self._paused else b"0")
+                self._keyframe_wanted.set()
+                self._refresh_token()
+                self._cursor_changed.set()
+            case FrameAcknowledged():
+                self._refresh_token()
+            case KeyframeRequest():
+                self._keyframe_wanted.set()
+                self._refresh_token()
+            case KeyEvent() | PointerEvent() | WheelEvent():
+                self._input_message(event)
+            case ControlMessage(topic=topic, data=data):
+                if topic == TOPIC_MONITOR_SELECT:
+                    try:
+                        index = int(data.decode("ascii"))
+                    except (UnicodeDecodeError, ValueError):
+                        log.warning("monitor selection with a malformed index dropped")
+                        return
+                    self._commands.put((_Command.SELECT_MONITOR, index))
+                else:
+                    log.info("control message %r ignored", topic)
+            case CloseSession(reason=reason):
+                log.info("the viewer closed the session: %s", reason)
+            case _:
+                pass
+
+    def _input_message(self, event: Event) -> None:
+        try:
+            events = self._translator.translate(event)
+        except InvalidInputEvent as exc:
+            log.warning("input message dropped: %s", exc)
+            return
+        for item in events:
+            self._input_put(item)
+
+    def _input_put(self, item: InputEvent | None) -> None:
+        try:
+            self._input.put_nowait(item)
+        except queue.Full:
+            log.warning("input queue full: event dropped")
+
+    def _refresh_token(self) -> None:
+        if self.link.session.can_send_frame():
+            self._send_token.set()
+
+    def _send_frame(self, data: bytes, keyframe: bool) -> None:
+        session = self.link.session
+        if session.keyframe_required and not keyframe:
+            self._keyframe_wanted.set()
+            self._send_token.set()
+            return
+        if not self.link.send(ScreenUpdate(data, keyframe=keyframe)):
+            # The window closed or the transport dropped under us: the encoder moved on, the viewer did
+            # not, so the next frame must be a key frame.
+            self._keyframe_wanted.set()
+            self._refresh_token()
+            return
+        self.frames_sent += 1
+        self.keyframes_sent += keyframe
+        self._refresh_token()
+
+    def _send_layout(self) -> None:
+        layout = self._layout
+        if layout is None:
+            return
+        self.link.send(layout[0])
+        self.link.send(ControlMessage(TOPIC_MONITOR_SELECTED, str(layout[1]).encode("ascii")))
+
+    def _send_control(self, topic: str, data: bytes) -> None:
+        if self.link.established:
+            self.link.send(ControlMessage(topic, data))
+
+    def _send_cursor(self, position: CursorPosition | None, shape: CursorShape | None) -> None:
+        if not self.link.established or self._paused:
+            return
+        if shape is not None:
+            self.link.send(shape)
+        if position is not None:
+            self.link.send(position)
+
+    def _on_link_state(self, state: LinkState, detail: str) -> None:
+        if state is not LinkState.CONNECTED:
+            self._send_token.clear()
+        self._update_status(link=state, detail=detail)
+
+    def _on_link_end(self, result: LinkResult | None, error: BaseException | None) -> None:
+        self._stopping.set()
+        self._send_token.set()
+        self._input_put(None)
+        self._commands.put((_Command.STOP, None))
+        if result is not None:
+            ended = (
+                f"the viewer ended the session: {result.reason}" if result.closed_by_peer else result.reason
+            )
+        else:
+            ended = f"{type(error).__name__}: {error}"
+        self._update_status(link=LinkState.CLOSED if error is None else LinkState.FAILED, ended=ended)
+
+    def _update_status(self, **changes: Any) -> None:
+        with self._lock:
+            status = replace(self._status, **changes)
+            connected = status.link is LinkState.CONNECTED and status.ended is None
+            status = replace(
+                status, connected=connected, sharing=connected and not self._paused, paused=self._paused
+            )
+            if status == self._status:
+                return
+            self._status = status
+        if self._on_status is not None:
+            try:
+                self._on_status(status)
+            except Exception:
+                log.exception("the status callback failed")
+
+    # -- threads --------------------------------------------------------------------------------------------
+    def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as exc:
+                log.exception("%s failed", threading.current_thread().name)
+                self._errors.append(exc)
+                self._capture_ready.set()
+                if not self._stopping.is_set():
+                    self._stopping.set()
+                    self._link_thread.call(self.link.close, f"the host failed: {exc}")
+
+        return run
+
+    def _capture_main(self) -> None:
+        from opensupport.codec import Encoder
+
+        capture = self._open_capture(self._display, self._initial_monitor)
+        try:
+            monitor = capture.monitor
+            encoder = Encoder(monitor.width, monitor.height, threads=self._encoder_threads)
+            self._publish_monitors(capture)
+            self._capture_ready.set()
+            self._capture_loop(capture, encoder)
+        finally:
+            capture.close()
+
+    def _publish_monitors(self, capture: CaptureBackend) -> None:
+        monitors = capture.monitors()
+        self._layout = (_protocol_monitors(monitors), capture.monitor.index)
+        self._cursor_monitor = capture.monitor
+        self._cursor_changed.set()
+        self._link_thread.call(self._send_layout)
+
+    def _capture_loop(self, capture: CaptureBackend, encoder: Any) -> None:
+        dirty = True
+        keyframe = True
+        while not self._stopping.is_set():
+            while True:
+                try:
+                    command, arg = self._commands.get_nowait()
+                except queue.Empty:
+                    break
+                if command is _Command.STOP:
+                    return
+                try:
+                    monitor = capture.select_monitor(arg)
+                except CaptureError as exc:
+                    log.warning("monitor selection refused: %s", exc)
+                    continue
+                encoder.resize(monitor.width, monitor.height)
+                keyframe = dirty = True
+                self._publish_monitors(capture)
+                self._input_put(None)
+            if self._keyframe_wanted.is_set():
+                self._keyframe_wanted.clear()
+                keyframe = dirty = True
+            if self._paused:
+                time.sleep(CAPTURE_TICK)
+                continue
+            if dirty and self._send_token.is_set():
+                self._send_token.clear()
+                if self._stopping.is_set():
+                    return
+                frame = capture.grab()
+                before = capture.monitor
+                if (frame.shape[1], frame.shape[0]) != (encoder.width, encoder.height):
+                    encoder.resize(frame.shape[1], frame.shape[0])
+                    keyframe = True
+                data = encoder.encode(frame, keyframe=keyframe)
+                self._link_thread.call(self._send_frame, data, keyframe)
+                dirty = keyframe = False
+                if capture.monitor != before:
+                    self._publish_monitors(capture)
+                continue
+            if dirty:
+                # Changed, but the window is full: wait for room (the damage keeps piling up meanwhile).
+                self._send_token.wait(CAPTURE_TICK)
+                continue
+            monitor_before = capture.monitor
+            if capture.wait_for_change(CAPTURE_TICK):
+                dirty = True
+            if capture.monitor != monitor_before:  # the layout changed under us
+                encoder.resize(capture.monitor.width, capture.monitor.height)
+                keyframe = dirty = True
+                self._publish_monitors(capture)
+
+    def _cursor_main(self) -> None:
+        while self._cursor_monitor is None and not self._stopping.is_set():
+            time.sleep(0.01)
+        monitor = self._cursor_monitor
+        if monitor is None:
+            return
+        try:
+            source = self._open_cursor(self._display, monitor)
+        except HostError as exc:
+            log.warning("the pointer is not reported: %s", exc)
+            return
+        with source:
+            while not self._stopping.is_set():
+                if self._cursor_changed.is_set():
+                    self._cursor_changed.clear()
+                    if self._cursor_monitor is not None:
+                        source.set_monitor(self._cursor_monitor)
+                update = source.wait(CAPTURE_TICK)
+                if update is None:
+                    continue
+                position = shape = None
+                if update.position is not None:
+                    p = update.position
+                    position = CursorPosition(p.x, p.y, p.on_monitor)
+                if update.shape is not None:
+                    s = update.shape
+                    try:
+                        shape = CursorShape(s.width, s.height, s.hot_x, s.hot_y, s.pixels)
+                    except ValueError:
+                        log.info("cursor of %dx%d too large to send", s.width, s.height)
+                self._link_thread.call(self._send_cursor, position, shape)
+
+    def _input_main(self) -> None:
+        while self._cursor_monitor is None and not self._stopping.is_set():
+            time.sleep(0.01)
+        if self._stopping.is_set():
+            return
+        backend = self._open_input(self._display)
+        assert self._cursor_monitor is not None
+        injector = InputInjector(backend, self._cursor_monitor, view_only=self._view_only)
+        self._injector = injector
+        try:
+            while True:
+                item = self._input.get()
+                if self._stopping.is_set():
+                    return
+                blocked = self._view_only or self._paused
+                if blocked != injector.view_only:
+                    injector.set_view_only(blocked)
+                monitor = self._cursor_monitor
+                if monitor is not None and monitor != injector.monitor:
+                    injector.set_monitor(monitor)
+                if item is not None:
+                    injector.inject(item)
+        finally:
+            injector.close()
+
+    def _join_threads(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
+
+    def close(self) -> None:
+        """Stop if still running and release the desktop (idempotent)."""
+        if not self._link_thread.ended.is_set():
+            self.stop()
+        self._stopping.set()
+        self._input_put(None)
+        with contextlib.suppress(Exception):
+            self._join_threads(3.0)
