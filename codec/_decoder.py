@@ -34,6 +34,10 @@ class Rect(NamedTuple):
 OP_NAMES = {1: "copy", 2: "solid", 3: "raw", 4: "delta", 5: "palette"}
 
 
+#: Largest frame a decoder accepts by default (two 8K screens side by side); ``Decoder(max_pixels=...)``.
+DEFAULT_MAX_PIXELS = 2 * 7680 * 4320
+
+
 class _BoundedSink:
     """Collects decompressed output and stops the decompressor as soon as it exceeds ``limit``."""
 
@@ -54,16 +58,26 @@ class Decoder:
     """Decodes updates into a framebuffer it owns: a (height, width, 4) uint8 BGRA array, alpha 255.
 
     A new decoder (and one that refused an update it had begun decompressing) needs a keyframe first;
-    ``needs_keyframe`` says so, and the caller should then ask the encoder for one."""
+    ``needs_keyframe`` says so, and the caller should then ask the encoder for one. A keyframe larger
+    than ``max_pixels`` is refused before any memory is sized from it. Raises CodecError for a size
+    outside 1..65535 or beyond ``max_pixels``."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         _native.check_size(width, height)
+        self._max_pixels = max_pixels
+        self._check_pixels(width, height)
         self._fb: Frame = self._blank(width, height)
         self._sequence = 0
         self._needs_keyframe = True
         self._writer: zstandard.ZstdDecompressionWriter | None = None
         self._sink = _BoundedSink(0)
         self._last_ops: list[tuple[str, Rect]] = []
+
+    def _check_pixels(self, width: int, height: int) -> None:
+        if width * height > self._max_pixels:
+            raise CodecError(
+                f"frame size {width}x{height} exceeds this decoder's limit of {self._max_pixels} pixels"
+            )
 
     @staticmethod
     def _blank(width: int, height: int) -> Frame:
@@ -134,7 +148,8 @@ class Decoder:
         return self._fb, self._record(ops)
 
     def _decode_keyframe(self, header: _format.Header, compressed: memoryview) -> tuple[Frame, list[Rect]]:
-        _native.check_size(header.width, header.height)
+        # The header's size is the sender's word: bounded before any memory is sized from it.
+        self._check_pixels(header.width, header.height)
         same_size = (header.width, header.height) == (self.width, self.height)
         sink = _BoundedSink(0)
         writer = zstandard.ZstdDecompressor(max_window_size=1 << WINDOW_LOG).stream_writer(
@@ -142,16 +157,15 @@ class Decoder:
             write_size=_format.max_payload(header.width, header.height) + 1,
             write_return_read=True,
         )
-        target = self._fb if same_size else self._blank(header.width, header.height)
-        try:
-            payload = self._decompress(writer, sink, compressed, header.payload_size)
-            _native.apply_update(target, payload, apply=False)
-        except CodecError:
-            # The old stream was not touched: a decoder that was in step stays in step.
-            raise
+        # Refusals here leave the running stream untouched: a decoder that was in step stays in step.
+        payload = self._decompress(writer, sink, compressed, header.payload_size)
+        _native.validate_update(header.width, header.height, payload)
         if same_size:
+            target = self._fb
             target[:, :, :3] = 0
             target[:, :, 3] = 255
+        else:
+            target = self._blank(header.width, header.height)
         ops = _native.apply_update(target, payload, apply=True)
         self._fb = target
         self._writer, self._sink = writer, sink

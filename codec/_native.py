@@ -233,6 +233,16 @@ def copy_rect(fb: Frame, sx: int, sy: int, dx: int, dy: int, w: int, h: int) -> 
     _check(lib.os_copy_rect(p, s, width, height, sx, sy, dx, dy, w, h), "copy")
 
 
+def validate_update(width: int, height: int, payload: bytes) -> None:
+    """Check a decompressed update payload against a width x height frame without any framebuffer
+    (a keyframe of a new size is checked before its framebuffer is allocated). Raises CodecError."""
+    check_size(width, height)
+    buf = ffi.from_buffer(payload)
+    _check(
+        lib.os_apply_update(ffi.NULL, width * 4, width, height, buf, len(payload), 0, ffi.NULL, 0), "update"
+    )
+
+
 def apply_update(fb: Frame, payload: bytes, *, apply: bool) -> Rects:
     """Validate a decompressed update payload against ``fb``'s size and, with ``apply``, write it into
     ``fb``. Validation reads every field and index first, so a payload that passes with apply=False

@@ -10,13 +10,18 @@ The first input byte picks how deep the rest goes:
 
 Run (the corpus folder is created and grows; keep it out of git):
 
-    .venv/bin/python fuzz/fuzz_decoder.py -max_total_time=3600 -rss_limit_mb=4096 build/fuzz-corpus
+    mkdir -p build/fuzz-corpus build/fuzz-crashes
+    .venv/bin/python fuzz/fuzz_decoder.py -max_total_time=3600 -rss_limit_mb=4096 \
+        -artifact_prefix=build/fuzz-crashes/ build/fuzz-corpus
+
+A finding is written to build/fuzz-crashes/; replay it with ``fuzz/fuzz_decoder.py <file>``.
 
 Against the kernel built with AddressSanitizer and UBSan (``make test-asan`` builds it first):
 
     OPENSUPPORT_NATIVE_LIB=$(ls $PWD/build/asan/opensupport/native/_kernel*.so) \\
     LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so) \\
-    ASAN_OPTIONS=detect_leaks=0 .venv/bin/python fuzz/fuzz_decoder.py -max_total_time=3600 build/fuzz-corpus
+    ASAN_OPTIONS=detect_leaks=0 .venv/bin/python fuzz/fuzz_decoder.py -max_total_time=3600 \
+        -rss_limit_mb=6000 -artifact_prefix=build/fuzz-crashes/ build/fuzz-corpus
 
 Other libFuzzer flags (``-jobs``, ``-runs``, ``-dict``) work as usual; ``-runs=1000`` makes a quick check.
 """

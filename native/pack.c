@@ -279,7 +279,9 @@ static inline int rect_inside(int32_t x, int32_t y, int32_t w, int32_t h, int32_
 
 int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
                         int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap) {
-    if (fb == NULL || (payload == NULL && payload_len > 0) || payload_len < 0 ||
+    /* fb may be NULL when only validating: nothing is written then, and width/height/stride say the
+     * frame size the update must fit (a keyframe of a new size is checked before its frame exists). */
+    if ((fb == NULL && apply) || (payload == NULL && payload_len > 0) || payload_len < 0 ||
         !os_geometry_ok(stride, width, height) || (apply && rects == NULL && rects_cap > 0))
         return OS_ERR_ARG;
     if (payload_len < 4) return OS_ERR_TRUNCATED;

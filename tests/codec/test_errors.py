@@ -130,6 +130,20 @@ def test_decompression_bomb_is_cut_off(pair: tuple[Encoder, Decoder, list[np.nda
     assert time.monotonic() - started < 5  # stopped early, not after inflating 200 MB
 
 
+def test_keyframe_of_a_huge_size_is_refused_before_allocating(
+    pair: tuple[Encoder, Decoder, list[np.ndarray]],
+) -> None:
+    _, dec, _ = pair
+    # found by the atheris harness: a valid CRC over a keyframe header claiming 51143 x 51143 made the
+    # decoder allocate a 10 GB framebuffer before looking at the payload
+    rejects(dec, forge(payload(op(2, 0, 0, 1, 1, 0, 0, 0)), 51143, 51143), "limit")
+    small = Decoder(W, H, max_pixels=W * H)
+    with pytest.raises(CodecError, match="limit"):
+        small.decode(forge(payload(op(2, 0, 0, 1, 1, 0, 0, 0)), W + 1, H))
+    with pytest.raises(CodecError):
+        Decoder(100, 100, max_pixels=99)
+
+
 def test_payload_shorter_than_declared(pair: tuple[Encoder, Decoder, list[np.ndarray]]) -> None:
     _, dec, _ = pair
     rejects(dec, forge(payload(b""), W, H, declared=10), "declared")
