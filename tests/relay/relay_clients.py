@@ -56,11 +56,15 @@ class TcpClient:
         await self.writer.drain()
 
     async def recv(self, timeout: float = 5.0) -> bytes | None:
-        """The next message, or None when the relay closed the connection."""
+        """The next message, or None when the relay closed the connection.
+
+        Raises TimeoutError if no message starts within ``timeout``; nothing is consumed then.
+        """
         try:
             header = await asyncio.wait_for(self.reader.readexactly(4), timeout)
             (length,) = _HEADER.unpack(header)
-            return await asyncio.wait_for(self.reader.readexactly(length), timeout)
+            # Once the header is consumed the body must be read whole, or the stream would desynchronise.
+            return await asyncio.wait_for(self.reader.readexactly(length), 30)
         except (asyncio.IncompleteReadError, ConnectionError):
             return None
 
