@@ -1,5 +1,4 @@
 import pytest
-
 from opensupport.host.policy import (
     AUTO_CONTROL,
     CONSENT_BEFORE_CONNECT,
