@@ -75,27 +75,45 @@ class TcpLink(Link, asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
-        buffer += data
-        pos, size, limit = 0, len(buffer), self._max
-        messages = self._messages
-        while size - pos >= 4:
-            (length,) = _HEADER.unpack_from(buffer, pos)
-            if length > limit:
-                self._fail(f"message of {length} bytes exceeds {limit}")
-                return
-            end = pos + 4 + length
-            if end > size:
-                break
-            messages.append(bytes(buffer[pos + 4 : end]))
-            self._queued += length
-            pos = end
-        if pos:
-            del buffer[:pos]
+        if buffer:
+            buffer += data
+            view = memoryview(buffer)
+            try:
+                pos = self._cut(view, len(buffer))
+            finally:
+                view.release()
+            if pos:
+                del buffer[:pos]
+        else:
+            # The common case: the read starts on a message boundary, so messages are cut straight out of
+            # it (one copy each) and only a trailing partial message is buffered.
+            pos = self._cut(memoryview(data), len(data))
+            if pos < len(data):
+                buffer += data[pos:]
+        if self._error is not None:
+            return
         # Only whole messages count: a partial one must be allowed to complete (it is bounded by _max).
         if self._queued > _TCP_READ_LIMIT and not self._reading_paused and self._transport:
             self._reading_paused = True
             self._transport.pause_reading()
         self._wake()
+
+    def _cut(self, view: memoryview, size: int) -> int:
+        """Queue every whole message in ``view[:size]``; returns where the first incomplete one starts."""
+        pos, limit = 0, self._max
+        messages = self._messages
+        while size - pos >= 4:
+            (length,) = _HEADER.unpack_from(view, pos)
+            if length > limit:
+                self._fail(f"message of {length} bytes exceeds {limit}")
+                return pos
+            end = pos + 4 + length
+            if end > size:
+                break
+            messages.append(view[pos + 4 : end].tobytes())
+            self._queued += length
+            pos = end
+        return pos
 
     def eof_received(self) -> bool:
         self._eof = True
