@@ -1,8 +1,8 @@
 """``opensupport viewer``: the agent's viewer window.
 
-Until the agent login (the admin API) and the session transport are wired in, the viewer makes a session
-code (or takes one from ``--code``), shows it to be read to the customer, and says that it waits for a
-connection: nothing is connected, nothing is pretended.
+Until the agent login (the admin API) is wired in, the viewer makes a session code (or takes one from
+``--code``) and shows it to be read to the customer; it connects to the relay at once
+(:class:`~opensupport.viewer.session.ViewerSession`) and shows the customer's screen when the host joins.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def parse_args(argv: Sequence[str]) -> ViewerConfig:
 
 def waiting_message(config: ViewerConfig) -> str:
     """The status text while no session is connected."""
-    return f"Waiting for a connection to {config.server} — code {config.code} (the session transport is not wired in yet)"
+    return f"Connecting to {config.server} — code {config.code}"
 
 
 def main(argv: Sequence[str]) -> int:
@@ -111,6 +111,7 @@ def main(argv: Sequence[str]) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     # Qt is imported only now, so that argument errors need no display and no Qt.
     from opensupport.viewer.display import DisplayModel
+    from opensupport.viewer.session import ViewerSession
     from opensupport.viewer.ui.window import ViewerWindow
     from PySide6.QtWidgets import QApplication
 
@@ -126,4 +127,9 @@ def main(argv: Sequence[str]) -> int:
         flush=True,
     )
     sys.stdout.flush()
-    return int(app.exec())
+    session = ViewerSession(window, config.server, config.code)
+    session.start()
+    try:
+        return int(app.exec())
+    finally:
+        session.stop("the agent closed the viewer")

@@ -20,7 +20,7 @@ def test_parse_args_normalises_the_code() -> None:
     assert config.server == "https://support.example.com"
     assert str(config.code) == "K7QM2X-48213907"
     assert config.mode is ViewMode.ONE_TO_ONE and not config.view_only and not config.offscreen
-    assert "K7QM2X-48213907" in waiting_message(config) and "not wired in yet" in waiting_message(config)
+    assert waiting_message(config) == "Connecting to https://support.example.com — code K7QM2X-48213907"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,335 @@
+"""End to end: the host applet on a real Xvfb, a real relay, the viewer offscreen in this process.
+
+Every check is on real output: the viewer's framebuffer against an mss grab of the host's screen, the file
+an xterm's ``cat`` wrote, the events a real X window received.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from e2e import MONITORS, HostProcess, RecorderWindow, SolidWindow, XServer, XtermCat, wait_until
+from opensupport.protocol import CodeGuard, SessionCode
+from relay_proc import RelayProcess
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+pytestmark = pytest.mark.xvfb
+
+
+@pytest.fixture(scope="module")
+def xserver() -> Iterator[XServer]:
+    server = XServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def qapp() -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([])
+
+
+@pytest.fixture(scope="module")
+def shared_relay() -> Iterator[RelayProcess]:
+    rp = RelayProcess()
+    rp.start()
+    yield rp
+    rp.stop()
+
+
+class Viewer:
+    """The agent's viewer window (offscreen) and its session."""
+
+    def __init__(self, qapp: Any, url: str, code: SessionCode, guard: CodeGuard | None = None) -> None:
+        from opensupport.viewer.display import DisplayModel
+        from opensupport.viewer.session import ViewerSession
+        from opensupport.viewer.ui.window import ViewerWindow
+
+        self.qapp = qapp
+        self.window = ViewerWindow(DisplayModel())
+        self.window.show()
+        self.session = ViewerSession(self.window, url, code, guard=guard)
+        self.session.start()
+        self.sink = self.session.sink
+
+    def pump(self) -> None:
+        self.qapp.processEvents()
+
+    def framebuffer(self) -> np.ndarray | None:
+        self.pump()
+        return self.window.model.store.snapshot()
+
+    def close(self) -> None:
+        self.session.stop()
+        self.window.close()
+        self.pump()
+
+
+def assert_screen_matches(server: XServer, viewer: Viewer, monitor: int = 0, timeout: float = 15.0) -> None:
+    """Wait until the viewer's framebuffer equals the host monitor's pixels (B, G, R), exactly."""
+    last: dict[str, Any] = {}
+
+    def same() -> bool:
+        fb = viewer.framebuffer()
+        grab = server.grab(monitor)
+        last.update(fb=fb, grab=grab)
+        return fb is not None and fb.shape == grab.shape and np.array_equal(fb[..., :3], grab[..., :3])
+
+    try:
+        wait_until(same, timeout, "the viewer's framebuffer to equal the host's screen")
+    except pytest.fail.Exception:
+        fb, grab = last.get("fb"), last["grab"]
+        if fb is None or fb.shape != grab.shape:
+            detail = f"viewer frame {None if fb is None else fb.shape}, host {grab.shape}"
+        else:
+            detail = f"{int(np.any(fb[..., :3] != grab[..., :3], axis=2).sum())} pixels differ"
+        pytest.fail(f"framebuffer never matched the host's screen: {detail}")
+
+
+@pytest.fixture
+def session(xserver: XServer, shared_relay: RelayProcess, qapp: Any) -> Iterator[tuple[HostProcess, Viewer]]:
+    code = SessionCode.generate()
+    viewer = Viewer(qapp, shared_relay.url, code)
+    host = HostProcess(xserver, shared_relay.url, str(code))
+    try:
+        wait_until(lambda: viewer.session.link.established, 20, "the session to be established")
+        yield host, viewer
+    finally:
+        host.terminate()
+        host.finish()
+        viewer.close()
+
+
+def type_text(viewer: Viewer, text: str) -> None:
+    """Type ``text`` key by key (press and release of each character's keysym), as the viewer sends keys."""
+    from opensupport.viewer.events import KeyPress, KeyRelease, keysym_for_char
+
+    for ch in text:
+        keysym = keysym_for_char(ch)
+        viewer.sink.send(KeyPress(keysym))
+        viewer.sink.send(KeyRelease(keysym))
+
+
+def press(viewer: Viewer, *keysyms: int) -> None:
+    """Press keys in order, release them in reverse (a combination)."""
+    from opensupport.viewer.events import KeyPress, KeyRelease
+
+    for keysym in keysyms:
+        viewer.sink.send(KeyPress(keysym))
+    for keysym in reversed(keysyms):
+        viewer.sink.send(KeyRelease(keysym))
+
+
+RETURN, CONTROL_L = 0xFF0D, 0xFFE3
+
+
+def test_framebuffer_equals_the_screen_after_each_update(
+    xserver: XServer, session: tuple[HostProcess, Viewer]
+) -> None:
+    _, viewer = session
+    assert_screen_matches(xserver, viewer)
+    window = SolidWindow(xserver.display, 40, 50, 200, 120, 0xCC3311)
+    try:
+        assert_screen_matches(xserver, viewer)
+        window.move(300, 260)
+        assert_screen_matches(xserver, viewer)
+        window.recolour(0x11AA55)
+        assert_screen_matches(xserver, viewer)
+    finally:
+        window.close()
+    assert_screen_matches(xserver, viewer)
+    assert viewer.session.updates_received >= 5
+
+
+def test_typing_through_the_viewer_lands_in_the_xterm(
+    xserver: XServer, session: tuple[HostProcess, Viewer], tmp_path: Path
+) -> None:
+    from opensupport.viewer.events import PointerMove, TextInput
+
+    _, viewer = session
+    xterm = XtermCat(xserver, tmp_path, 20, 20)
+    try:
+        viewer.sink.send(PointerMove(xterm.x + 60, xterm.y + 40))  # no window manager: focus follows
+        latin = 'Hello, World! ~!@#$%^&*()_+{}|:"<>? 1a2B'
+        type_text(viewer, latin)
+        viewer.sink.send(TextInput("안녕하세요 한국어"))  # an input method's commit
+        type_text(viewer, " 끝")  # Hangul as key events too
+        press(viewer, RETURN)
+        press(viewer, CONTROL_L, ord("d"))
+        written = xterm.result()
+        assert written.decode("utf-8") == latin + "안녕하세요 한국어 끝\n"
+        assert_screen_matches(xserver, viewer)
+    finally:
+        xterm.close()
+
+
+def test_click_drag_and_wheel_reach_a_real_window(
+    xserver: XServer, session: tuple[HostProcess, Viewer]
+) -> None:
+    from opensupport.viewer.events import ButtonPress, ButtonRelease, MouseButton, PointerMove, Wheel
+
+    _, viewer = session
+    recorder = RecorderWindow(xserver.display, 100, 100, 400, 300)
+    try:
+        viewer.sink.send(PointerMove(150, 150))
+        viewer.sink.send(ButtonPress(MouseButton.LEFT, 150, 150))
+        viewer.sink.send(ButtonRelease(MouseButton.LEFT, 150, 150))
+        # a drag: press, move with the button held, release elsewhere
+        viewer.sink.send(ButtonPress(MouseButton.LEFT, 200, 200))
+        viewer.sink.send(PointerMove(260, 230))
+        viewer.sink.send(PointerMove(320, 260))
+        viewer.sink.send(ButtonRelease(MouseButton.LEFT, 320, 260))
+        viewer.sink.send(ButtonPress(MouseButton.RIGHT, 300, 300))
+        viewer.sink.send(ButtonRelease(MouseButton.RIGHT, 300, 300))
+        viewer.sink.send(Wheel(0, 2, 250, 250))  # two notches up: X buttons 4, 4
+        viewer.sink.send(Wheel(0, -1, 250, 250))  # one down: X button 5
+        events = recorder.wait_for(
+            lambda ev: sum(1 for e in ev if e.kind == "button-release" and e.detail == 5) >= 1, "the wheel"
+        )
+        presses = [(e.detail, e.x, e.y) for e in events if e.kind == "button-press"]
+        releases = [(e.detail, e.x, e.y) for e in events if e.kind == "button-release"]
+        assert presses == [
+            (1, 50, 50),
+            (1, 100, 100),
+            (3, 200, 200),
+            (4, 150, 150),
+            (4, 150, 150),
+            (5, 150, 150),
+        ]
+        assert releases[:3] == [(1, 50, 50), (1, 220, 160), (3, 200, 200)]
+        drag = [e for e in events if e.kind == "motion" and e.state & 0x100]  # Button1Mask held
+        assert (160, 130) in [(e.x, e.y) for e in drag]
+    finally:
+        recorder.close()
+
+
+def test_switching_monitors(xserver: XServer, session: tuple[HostProcess, Viewer]) -> None:
+    from opensupport.viewer.events import SelectMonitor
+
+    _, viewer = session
+    wait_until(lambda: viewer.pump() or len(viewer.window.model.monitors.monitors) == 2, what="two monitors")
+    assert [(m.x, m.y, m.width, m.height) for m in viewer.window.model.monitors.monitors] == [
+        m[1:] for m in MONITORS
+    ]
+    assert viewer.window.model.monitors.selected == 0
+    marker = SolidWindow(xserver.display, 900, 100, 120, 90, 0x2255EE)  # on the right monitor
+    try:
+        viewer.sink.send(SelectMonitor(1))
+        assert_screen_matches(xserver, viewer, monitor=1)
+        wait_until(lambda: viewer.pump() or viewer.window.model.monitors.selected == 1, what="selection")
+        marker.move(1000, 200)
+        assert_screen_matches(xserver, viewer, monitor=1)
+        viewer.sink.send(SelectMonitor(0))
+        assert_screen_matches(xserver, viewer, monitor=0)
+    finally:
+        marker.close()
+
+
+def test_view_only_host_drops_input(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any, tmp_path: Path
+) -> None:
+    from opensupport.viewer.events import ButtonPress, ButtonRelease, MouseButton, PointerMove, TextInput
+
+    xterm = XtermCat(xserver, tmp_path, 20, 20)
+    code = SessionCode.generate()
+    viewer = Viewer(qapp, shared_relay.url, code)
+    host = HostProcess(xserver, shared_relay.url, str(code), "--view-only")
+    try:
+        wait_until(lambda: viewer.session.link.established, 20, "the session")
+        wait_until(lambda: viewer.session.host_view_only, what="the host to say view-only")
+        # A modified viewer sends input anyway (its own view-only switch is off).
+        viewer.sink.send(PointerMove(xterm.x + 60, xterm.y + 40))
+        type_text(viewer, "rm -rf / # must never arrive")
+        viewer.sink.send(TextInput("입력 금지"))
+        press(viewer, RETURN)
+        press(viewer, CONTROL_L, ord("d"))
+        viewer.sink.send(ButtonPress(MouseButton.LEFT, 5, 5))
+        viewer.sink.send(ButtonRelease(MouseButton.LEFT, 5, 5))
+        # The events did travel: the screen still updates through the same session.
+        window = SolidWindow(xserver.display, 600, 400, 100, 80, 0x884422)
+        assert_screen_matches(xserver, viewer)
+        window.close()
+        assert xterm.proc.poll() is None, "cat ended: the Ctrl+D reached the xterm"
+        assert xterm.out.read_bytes() == b""
+        # Nothing queued either: a Return now (from the test, not the viewer) shows that cat got nothing.
+        xserver.run("xdotool", "mousemove", str(xterm.x + 60), str(xterm.y + 40))
+        xserver.run("xdotool", "type", "--delay", "20", "ok")
+        xserver.run("xdotool", "key", "Return", "ctrl+d")
+        assert xterm.result() == b"ok\n"
+    finally:
+        host.terminate()
+        host.finish()
+        viewer.close()
+        xterm.close()
+
+
+def test_stopping_the_host_ends_the_viewers_session(
+    xserver: XServer, session: tuple[HostProcess, Viewer]
+) -> None:
+    host, viewer = session
+    host.terminate()  # the headless applet's stop: SIGTERM
+    code, out, _ = host.finish()
+    assert code == 0
+    assert "session ended by you: the customer ended the session" in out
+    wait_until(viewer.session.ended.is_set, what="the viewer's session to end")
+    assert viewer.session.result is not None and viewer.session.result.closed_by_peer
+    assert viewer.session.end_message == "The customer ended the session: the customer ended the session"
+    viewer.pump()
+    assert viewer.window.connection_label.text() == viewer.session.end_message
+
+
+def test_relay_restart_resumes_and_the_screen_matches_again(
+    xserver: XServer, relay: RelayProcess, qapp: Any
+) -> None:
+    code = SessionCode.generate()
+    viewer = Viewer(qapp, relay.url, code)
+    host = HostProcess(xserver, relay.url, str(code))
+    window = None
+    try:
+        wait_until(lambda: viewer.session.link.established, 20, "the session")
+        assert_screen_matches(xserver, viewer)
+        relay.kill()
+        window = SolidWindow(xserver.display, 120, 140, 220, 160, 0x5522AA)  # changes while the relay is down
+        relay.start()
+        wait_until(lambda: viewer.session.link.resumes >= 1, 20, "the session to resume")
+        assert_screen_matches(xserver, viewer)
+        window.move(420, 300)
+        assert_screen_matches(xserver, viewer)
+        assert viewer.session.link.last_resume_s is not None
+    finally:
+        if window is not None:
+            window.close()
+        host.terminate()
+        host.finish()
+        viewer.close()
+
+
+def test_a_wrong_code_fails_clearly(xserver: XServer, shared_relay: RelayProcess, qapp: Any) -> None:
+    code = SessionCode.generate()
+    guard = CodeGuard()
+    viewer = Viewer(qapp, shared_relay.url, code, guard=guard)
+    wrong = SessionCode(code.routing_id, "1" * 8 if code.secret != "1" * 8 else "2" * 8)
+    host = HostProcess(xserver, shared_relay.url, str(wrong))
+    try:
+        exit_code, out, err = host.finish()
+        assert exit_code == 1
+        assert "the session code is wrong" in err
+        assert wrong.secret not in out + err  # the secret never reaches the terminal
+        wait_until(lambda: guard.failures == 1, what="the viewer to count the failed guess")
+        assert not viewer.session.ended.is_set()  # the viewer waits for the right host
+        # ... which then connects with the right code.
+        right = HostProcess(xserver, shared_relay.url, str(code))
+        wait_until(lambda: viewer.session.link.established, 20, "the session with the right code")
+        assert_screen_matches(xserver, viewer)
+        right.terminate()
+        right.finish()
+    finally:
+        host.close()
+        viewer.close()
