@@ -35,6 +35,9 @@ WINDOW_LOG = 23
 
 _COPY = 1  # the COPY op code (FORMAT.md)
 
+#: With ``threads=2``, updates of at least this many changed pixels are packed in two halves.
+_PARALLEL_PIXELS = 1 << 18
+
 #: An update payload in pieces: the op sections and the pixel-data sections, each in order.
 _Pieces = tuple[list[bytes | memoryview], list[bytes | memoryview]]
 
@@ -149,12 +152,14 @@ class Encoder:
 
     def _pack(self, frame: Frame, ref: Frame | None, rects: Rects) -> _Pieces:
         first_buf, second_buf = self._buffers
-        if self._pool is None or rects.shape[0] < 64:
+        areas = np.cumsum(rects[:, 2].astype(np.int64) * rects[:, 3])
+        if self._pool is None or rects.shape[0] < 2 or areas[-1] < _PARALLEL_PIXELS:
             ops, data = _native.pack_tiles(frame, ref, rects, self._max_palette, first_buf, self._tile)
             return [ops], [data]
-        # The kernel releases the GIL, so the two halves really run at once; the update is the same
-        # bytes as with one thread because the halves' ops and data follow each other in rect order.
-        half = rects.shape[0] // 2
+        # The kernel releases the GIL, so the two halves (by area) really run at once; the update is the
+        # same bytes as with one thread because the halves' ops and data follow each other in rect order.
+        half = int(np.searchsorted(areas, areas[-1] // 2)) + 1
+        half = min(max(half, 1), rects.shape[0] - 1)
         first = self._pool.submit(
             _native.pack_tiles, frame, ref, rects[:half].copy(), self._max_palette, first_buf, self._tile
         )

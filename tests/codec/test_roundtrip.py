@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from codec_frames import desktop, gradient, noise, terminal, text_lines, window
-from opensupport.codec import Decoder, Encoder, Rect
+from opensupport.codec import Decoder, Encoder, Rect, _native
 
 
 def assert_same(fb: np.ndarray, frame: np.ndarray) -> None:
@@ -127,11 +127,20 @@ def test_resolution_change_mid_stream() -> None:
     assert_same(dec.decode(enc.encode(changed))[0], changed)
 
 
-def test_two_threads_give_identical_pixels_and_bytes() -> None:
+def test_two_threads_give_identical_pixels_and_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     frames = [terminal(1280, 720, seed=s) for s in (1, 2)] + [noise(1280, 720, 9)]
     one = roundtrip(frames)
+    calls: list[int] = []
+    real_pack = _native.pack_tiles
+
+    def counting_pack(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real_pack(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_native, "pack_tiles", counting_pack)
     two = roundtrip(frames, threads=2)
     assert one == two
+    assert len(calls) == 2 * len(frames)  # every one of these large updates was packed in two halves
 
 
 def test_explicit_keyframe_resets_and_repaints_everything() -> None:
