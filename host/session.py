@@ -248,6 +248,10 @@ class HostSession:
             thread.start()
         self._link_thread.start()
 
+    def set_on_status(self, callback: Callable[[HostStatus], None] | None) -> None:
+        """Report status changes to ``callback`` (called from any of the session's threads) from now on."""
+        self._on_status = callback
+
     @property
     def status(self) -> HostStatus:
         """The current status."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from opensupport.protocol import CodeGuard, SessionCode
 from Xlib import X, display
 
 #: The test screen: two monitors side by side.
@@ -216,3 +217,52 @@ class XtermCat:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class Viewer:
+    """The agent's viewer window (offscreen) and its session."""
+
+    def __init__(self, qapp: Any, url: str, code: SessionCode, guard: CodeGuard | None = None) -> None:
+        from opensupport.viewer.display import DisplayModel
+        from opensupport.viewer.session import ViewerSession
+        from opensupport.viewer.ui.window import ViewerWindow
+
+        self.qapp = qapp
+        self.window = ViewerWindow(DisplayModel())
+        self.window.show()
+        self.session = ViewerSession(self.window, url, code, guard=guard)
+        self.session.start()
+        self.sink = self.session.sink
+
+    def pump(self) -> None:
+        self.qapp.processEvents()
+
+    def framebuffer(self) -> np.ndarray | None:
+        self.pump()
+        return self.window.model.store.snapshot()
+
+    def close(self) -> None:
+        self.session.stop()
+        self.window.close()
+        self.pump()
+
+
+def assert_screen_matches(server: XServer, viewer: Viewer, monitor: int = 0, timeout: float = 15.0) -> None:
+    """Wait until the viewer's framebuffer equals the host monitor's pixels (B, G, R), exactly."""
+    last: dict[str, Any] = {}
+
+    def same() -> bool:
+        fb = viewer.framebuffer()
+        grab = server.grab(monitor)
+        last.update(fb=fb, grab=grab)
+        return fb is not None and fb.shape == grab.shape and np.array_equal(fb[..., :3], grab[..., :3])
+
+    try:
+        wait_until(same, timeout, "the viewer's framebuffer to equal the host's screen")
+    except pytest.fail.Exception:
+        fb, grab = last.get("fb"), last["grab"]
+        if fb is None or fb.shape != grab.shape:
+            detail = f"viewer frame {None if fb is None else fb.shape}, host {grab.shape}"
+        else:
+            detail = f"{int(np.any(fb[..., :3] != grab[..., :3], axis=2).sum())} pixels differ"
+        pytest.fail(f"framebuffer never matched the host's screen: {detail}")

@@ -11,86 +11,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from e2e import MONITORS, HostProcess, RecorderWindow, SolidWindow, XServer, XtermCat, wait_until
+from e2e import (
+    MONITORS,
+    HostProcess,
+    RecorderWindow,
+    SolidWindow,
+    Viewer,
+    XServer,
+    XtermCat,
+    assert_screen_matches,
+    wait_until,
+)
 from opensupport.protocol import CodeGuard, SessionCode
 from relay_proc import RelayProcess
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 pytestmark = pytest.mark.xvfb
-
-
-@pytest.fixture(scope="module")
-def xserver() -> Iterator[XServer]:
-    server = XServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def qapp() -> Any:
-    from PySide6.QtWidgets import QApplication
-
-    return QApplication.instance() or QApplication([])
-
-
-@pytest.fixture(scope="module")
-def shared_relay() -> Iterator[RelayProcess]:
-    rp = RelayProcess()
-    rp.start()
-    yield rp
-    rp.stop()
-
-
-class Viewer:
-    """The agent's viewer window (offscreen) and its session."""
-
-    def __init__(self, qapp: Any, url: str, code: SessionCode, guard: CodeGuard | None = None) -> None:
-        from opensupport.viewer.display import DisplayModel
-        from opensupport.viewer.session import ViewerSession
-        from opensupport.viewer.ui.window import ViewerWindow
-
-        self.qapp = qapp
-        self.window = ViewerWindow(DisplayModel())
-        self.window.show()
-        self.session = ViewerSession(self.window, url, code, guard=guard)
-        self.session.start()
-        self.sink = self.session.sink
-
-    def pump(self) -> None:
-        self.qapp.processEvents()
-
-    def framebuffer(self) -> np.ndarray | None:
-        self.pump()
-        return self.window.model.store.snapshot()
-
-    def close(self) -> None:
-        self.session.stop()
-        self.window.close()
-        self.pump()
-
-
-def assert_screen_matches(server: XServer, viewer: Viewer, monitor: int = 0, timeout: float = 15.0) -> None:
-    """Wait until the viewer's framebuffer equals the host monitor's pixels (B, G, R), exactly."""
-    last: dict[str, Any] = {}
-
-    def same() -> bool:
-        fb = viewer.framebuffer()
-        grab = server.grab(monitor)
-        last.update(fb=fb, grab=grab)
-        return fb is not None and fb.shape == grab.shape and np.array_equal(fb[..., :3], grab[..., :3])
-
-    try:
-        wait_until(same, timeout, "the viewer's framebuffer to equal the host's screen")
-    except pytest.fail.Exception:
-        fb, grab = last.get("fb"), last["grab"]
-        if fb is None or fb.shape != grab.shape:
-            detail = f"viewer frame {None if fb is None else fb.shape}, host {grab.shape}"
-        else:
-            detail = f"{int(np.any(fb[..., :3] != grab[..., :3], axis=2).sum())} pixels differ"
-        pytest.fail(f"framebuffer never matched the host's screen: {detail}")
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The host applet's small window (PySide6): who is connected, the sharing banner, pause and stop."""

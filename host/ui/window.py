@@ -1,0 +1,138 @@
+"""The customer's window: who is connected, a banner whenever the screen is shared, pause and stop.
+
+The session runs on its own threads (:class:`~opensupport.host.session.HostSession`); its status reaches
+the window through a queued Qt signal. Closing the window ends the session at once, as the stop button
+does: the customer is always in control.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from opensupport.link import LinkState
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
+
+from ..session import END_REASON_STOPPED, HostSession, HostStatus
+
+if TYPE_CHECKING:
+    from ..cli import HostConfig
+
+__all__ = ["HostWindow", "run_window"]
+
+#: The banner shown while the screen is shared (and, paused, what it says instead).
+SHARING_TEXT = "Your screen is being shared with a support agent"
+PAUSED_TEXT = "Sharing is paused: the agent sees nothing and cannot control this computer"
+_BANNER_STYLE = "QLabel {{ background: {bg}; color: white; font-weight: bold; padding: 8px; }}"
+
+
+class _StatusBridge(QObject):
+    # Signal(object): the status object crosses threads as a Python object (no C++ conversion).
+    changed = Signal(object)
+
+
+class HostWindow(QMainWindow):
+    """The window of one host session. ``session`` must not be started yet: the window starts it."""
+
+    def __init__(self, session: HostSession, routing_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("OpenSupport — remote support")
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.bridge = _StatusBridge(self)
+        self.bridge.changed.connect(self.show_status)
+        self.banner = QLabel(SHARING_TEXT)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner.setStyleSheet(_BANNER_STYLE.format(bg="#c62828"))
+        self.banner.setVisible(False)
+        self.who_label = QLabel("Connecting…")
+        self.session_label = QLabel(f"Session {routing_id}")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.stop_button)
+        layout = QVBoxLayout()
+        layout.addWidget(self.banner)
+        layout.addWidget(self.who_label)
+        layout.addWidget(self.session_label)
+        layout.addLayout(buttons)
+        central = QWidget()
+        central.setLayout(layout)
+        self.setCentralWidget(central)
+        self.resize(420, 160)
+        self._ended = False
+
+    def start(self) -> None:
+        """Start the session; raises HostError if the screen or input cannot be used."""
+        self.session.set_on_status(self.bridge.changed.emit)
+        self.session.start()
+        self.show_status(self.session.status)
+
+    def show_status(self, status: HostStatus) -> None:
+        """Show ``status`` (GUI thread)."""
+        if status.ended is not None:
+            self._ended = True
+            self.who_label.setText(f"Session ended — {status.ended}")
+            self.banner.setVisible(False)
+            self.pause_button.setEnabled(False)
+            self.stop_button.setText("Close")
+            return
+        if status.connected:
+            who = "A support agent is connected"
+            if status.view_only:
+                who += " (view only: the agent cannot control this computer)"
+        elif status.link is LinkState.WAITING:
+            who = "Waiting for the support agent…"
+        elif status.link is LinkState.RECONNECTING:
+            who = "Connection lost — reconnecting…"
+        else:
+            who = status.detail or status.link.value
+        self.who_label.setText(who)
+        self.banner.setVisible(status.connected)
+        self.banner.setText(PAUSED_TEXT if status.paused else SHARING_TEXT)
+        self.banner.setStyleSheet(_BANNER_STYLE.format(bg="#6d6d6d" if status.paused else "#c62828"))
+        self.pause_button.setText("Resume" if status.paused else "Pause")
+
+    def _pause_toggled(self, paused: bool) -> None:
+        self.session.set_paused(paused)
+
+    def stop(self) -> None:
+        """The stop button: end the session at once (then the button closes the window)."""
+        if self._ended:
+            self.close()
+            return
+        self.session.stop(END_REASON_STOPPED)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the applet ends the session at once."""
+        self.session.stop(END_REASON_STOPPED)
+        self.session.close()
+        super().closeEvent(event)
+
+
+def run_window(config: HostConfig) -> int:
+    """Run the applet with its window until the window is closed; returns the exit code."""
+    from PySide6.QtWidgets import QApplication
+
+    from ..errors import HostError
+
+    app = QApplication.instance() or QApplication(["opensupport host"])
+    session = HostSession(
+        config.server, config.code, display=config.display, view_only=config.view_only, monitor=config.monitor
+    )
+    window = HostWindow(session, config.code.routing_id)
+    try:
+        window.start()
+    except HostError as exc:
+        print(f"opensupport host: cannot share this screen: {exc}", file=sys.stderr, flush=True)
+        return 1
+    window.show()
+    code = int(app.exec())
+    session.close()
+    return code if session.error is None else 1

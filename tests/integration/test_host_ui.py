@@ -1,0 +1,82 @@
+"""The host applet's window (offscreen) around a real session: banner, pause, stop, closing."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from e2e import SolidWindow, Viewer, XServer, assert_screen_matches, wait_until
+from opensupport.protocol import SessionCode
+from relay_proc import RelayProcess
+
+pytestmark = pytest.mark.xvfb
+
+
+def make_window(xserver: XServer, url: str, code: SessionCode) -> Any:
+    from opensupport.host.session import HostSession
+    from opensupport.host.ui.window import HostWindow
+
+    window = HostWindow(HostSession(url, code, display=xserver.display), code.routing_id)
+    window.start()
+    window.show()
+    return window
+
+
+def test_banner_pause_and_closing_the_window(xserver: XServer, shared_relay: RelayProcess, qapp: Any) -> None:
+    from opensupport.host.ui.window import PAUSED_TEXT, SHARING_TEXT
+
+    code = SessionCode.generate()
+    window = make_window(xserver, shared_relay.url, code)
+    viewer = Viewer(qapp, shared_relay.url, code)
+    marker = SolidWindow(xserver.display, 50, 60, 100, 80, 0x119944)
+    try:
+        assert not window.banner.isVisible() or window.session.status.connected
+        wait_until(lambda: viewer.pump() or window.banner.isVisible(), 20, "the sharing banner")
+        assert window.banner.text() == SHARING_TEXT
+        assert window.who_label.text() == "A support agent is connected"
+        assert_screen_matches(xserver, viewer)
+
+        window.pause_button.click()  # pause: the banner says so, the viewer is told, no frames go out
+        wait_until(
+            lambda: viewer.pump() or viewer.session.host_paused, what="the viewer to hear of the pause"
+        )
+        assert window.banner.text() == PAUSED_TEXT and window.pause_button.text() == "Resume"
+        frames = viewer.session.updates_received
+        marker.move(400, 300)
+        for _ in range(30):  # 0.3 s in which a frame would otherwise certainly be sent
+            viewer.pump()
+            time.sleep(0.01)
+        assert viewer.session.updates_received == frames
+        window.pause_button.click()  # resume: the screen catches up
+        wait_until(lambda: viewer.pump() or not viewer.session.host_paused, what="the resume")
+        assert_screen_matches(xserver, viewer)
+        assert window.banner.text() == SHARING_TEXT
+
+        window.close()  # closing the applet ends the session at once
+        wait_until(viewer.session.ended.is_set, what="the viewer's session to end")
+        assert viewer.session.end_message == "The customer ended the session: the customer ended the session"
+        assert window.session.wait(5)
+    finally:
+        marker.close()
+        viewer.close()
+        window.session.close()
+
+
+def test_stop_button_ends_the_session_and_says_so(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any
+) -> None:
+    code = SessionCode.generate()
+    window = make_window(xserver, shared_relay.url, code)
+    viewer = Viewer(qapp, shared_relay.url, code)
+    try:
+        wait_until(lambda: viewer.pump() or window.banner.isVisible(), 20, "the sharing banner")
+        window.stop_button.click()
+        wait_until(viewer.session.ended.is_set, what="the viewer's session to end")
+        wait_until(lambda: viewer.pump() or not window.banner.isVisible(), what="the banner to go")
+        assert window.who_label.text() == "Session ended — the customer ended the session"
+        assert window.stop_button.text() == "Close"
+        assert viewer.session.result is not None and viewer.session.result.closed_by_peer
+    finally:
+        viewer.close()
+        window.close()
