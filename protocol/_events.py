@@ -26,7 +26,7 @@ class Channel(enum.IntEnum):
     CLIPBOARD = 3  #: clipboard contents, both ways
     FILES = 4  #: file transfers, both ways
     CHAT = 5  #: chat lines, both ways
-    DRAWING = 6  #: the viewer's drawing over the host's screen
+    DRAWING = 6  #: drawing over the host's screen, both ways (the agent's and, when allowed, the customer's)
 
 
 class NeedData:
@@ -79,6 +79,8 @@ MAX_CHAT_SIZE = 4096
 MAX_STROKE_POINTS = 1024
 #: Largest stroke width (pixels).
 MAX_STROKE_WIDTH = 256
+#: Longest text of a text stroke (UTF-8 bytes).
+MAX_STROKE_TEXT_SIZE = 1024
 
 _I32 = (-(1 << 31), (1 << 31) - 1)
 _U32 = (0, (1 << 32) - 1)
@@ -409,31 +411,64 @@ class ChatMessage(Event):
         _text("text", self.text, MAX_CHAT_SIZE)
 
 
+class StrokeShape(enum.IntEnum):
+    """What a :class:`DrawingStroke` draws, and how many points it takes."""
+
+    PEN = 0  #: a free-hand line through 1..MAX_STROKE_POINTS points
+    LINE = 1  #: a straight line: 2 points
+    RECTANGLE = 2  #: a rectangle's outline between 2 opposite corners
+    ARROW = 3  #: a line from the first point with an arrow head at the second
+    HIGHLIGHTER = 4  #: a free-hand, translucent, wide line through 1..MAX_STROKE_POINTS points
+    TEXT = 5  #: ``text`` with its top-left corner at the single point
+
+
+#: How many points each shape takes (inclusive range).
+STROKE_POINT_COUNTS: dict[StrokeShape, tuple[int, int]] = {
+    StrokeShape.PEN: (1, MAX_STROKE_POINTS),
+    StrokeShape.LINE: (2, 2),
+    StrokeShape.RECTANGLE: (2, 2),
+    StrokeShape.ARROW: (2, 2),
+    StrokeShape.HIGHLIGHTER: (1, MAX_STROKE_POINTS),
+    StrokeShape.TEXT: (1, 1),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class DrawingStroke(Event):
-    """A stroke drawn over the host's screen: points in host screen coordinates, colour as 0xRRGGBBAA."""
+    """A stroke drawn over the host's screen, by either side: points in host screen coordinates, colour as
+    0xRRGGBBAA, ``width`` in pixels (the font's pixel size for text). A stroke with the ``stroke_id`` of an
+    earlier stroke from the same side replaces it (a pen stroke grows while it is drawn). ``text`` is
+    non-empty for :attr:`StrokeShape.TEXT` and empty for every other shape."""
 
     stroke_id: int
     color: int
     width: int
     points: tuple[tuple[int, int], ...]
+    shape: StrokeShape = StrokeShape.PEN
+    text: str = ""
 
     def __post_init__(self) -> None:
         _int("stroke_id", self.stroke_id, _U32)
         _int("color", self.color, _U32)
         _int("width", self.width, (1, MAX_STROKE_WIDTH))
-        if not isinstance(self.points, tuple) or not 1 <= len(self.points) <= MAX_STROKE_POINTS:
-            raise InvalidEvent(f"points must be a tuple of 1..{MAX_STROKE_POINTS} (x, y)")
+        if not isinstance(self.shape, StrokeShape):
+            raise InvalidEvent(f"shape must be a StrokeShape, got {self.shape!r}")
+        low, high = STROKE_POINT_COUNTS[self.shape]
+        if not isinstance(self.points, tuple) or not low <= len(self.points) <= high:
+            raise InvalidEvent(f"a {self.shape.name.lower()} stroke takes a tuple of {low}..{high} (x, y)")
         for point in self.points:
             if not isinstance(point, tuple) or len(point) != 2:
                 raise InvalidEvent("each point must be an (x, y) tuple")
             _int("x", point[0], _I32)
             _int("y", point[1], _I32)
+        _text("text", self.text, MAX_STROKE_TEXT_SIZE)
+        if (self.shape is StrokeShape.TEXT) != bool(self.text):
+            raise InvalidEvent("text is required for a text stroke and refused for any other shape")
 
 
 @dataclass(frozen=True, slots=True)
 class DrawingClear(Event):
-    """Remove every stroke."""
+    """Remove every stroke, both sides' (either side may send it)."""
 
 
 @dataclass(frozen=True, slots=True)

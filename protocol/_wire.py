@@ -222,19 +222,30 @@ def _dec_file_cancel(body: bytes) -> ev.FileCancel:
 _POINT = struct.Struct(">ii")
 
 
+_STROKE_HEAD = struct.Struct(">IBIHH")
+
+
 def _enc_stroke(e: ev.DrawingStroke) -> bytes:
-    head = struct.pack(">IIHH", e.stroke_id, e.color, e.width, len(e.points))
-    return head + b"".join(_POINT.pack(x, y) for x, y in e.points)
+    head = _STROKE_HEAD.pack(e.stroke_id, e.shape, e.color, e.width, len(e.points))
+    text = _utf8(e.text)
+    points = b"".join(_POINT.pack(x, y) for x, y in e.points)
+    return head + points + struct.pack(">H", len(text)) + text
 
 
 def _dec_stroke(body: bytes) -> ev.DrawingStroke:
-    if len(body) < 12:
+    if len(body) < _STROKE_HEAD.size:
         raise MessageError("stroke header cut short")
-    sid, color, width, count = struct.unpack_from(">IIHH", body)
-    if len(body) != 12 + count * _POINT.size:
-        raise MessageError("stroke length does not match its point count")
-    points = tuple(_POINT.unpack_from(body, 12 + i * _POINT.size) for i in range(count))
-    return ev.DrawingStroke(sid, color, width, points)
+    sid, shape, color, width, count = _STROKE_HEAD.unpack_from(body)
+    if shape not in ev.StrokeShape._value2member_map_:
+        raise MessageError(f"unknown stroke shape {shape}")
+    end = _STROKE_HEAD.size + count * _POINT.size
+    if len(body) < end:
+        raise MessageError("stroke points cut short")
+    points = tuple(_POINT.unpack_from(body, _STROKE_HEAD.size + i * _POINT.size) for i in range(count))
+    text, pos = _take_text(body, 2, end)
+    if pos != len(body):
+        raise MessageError("trailing bytes after stroke text")
+    return ev.DrawingStroke(sid, color, width, points, ev.StrokeShape(shape), text)
 
 
 def _empty(cls: type[Any]) -> Callable[[bytes], Any]:
@@ -301,8 +312,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(ev.ChatMessage, _C.CHAT, 0x01, _L.MESSAGES, True, _B,
          lambda e: _utf8(e.text), lambda b: ev.ChatMessage(_decode_utf8(b))),
     # channel 6: drawing
-    Spec(ev.DrawingStroke, _C.DRAWING, 0x01, _L.MESSAGES, True, _V, _enc_stroke, _dec_stroke),
-    Spec(ev.DrawingClear, _C.DRAWING, 0x02, _L.MESSAGES, True, _V, lambda e: b"", _empty(ev.DrawingClear)),
+    Spec(ev.DrawingStroke, _C.DRAWING, 0x01, _L.MESSAGES, True, _B, _enc_stroke, _dec_stroke),
+    Spec(ev.DrawingClear, _C.DRAWING, 0x02, _L.MESSAGES, True, _B, lambda e: b"", _empty(ev.DrawingClear)),
 )  # fmt: skip
 
 SPEC_BY_CLASS: dict[type[Any], Spec] = {s.cls: s for s in SPECS}

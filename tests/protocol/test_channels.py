@@ -270,3 +270,49 @@ def test_event_bounds_are_checked_at_construction() -> None:
         PointerEvent(1 << 31, 0)
     with pytest.raises(InvalidEvent):
         FileChunk(1, 0, bytes(MAX_FILE_CHUNK_SIZE + 1))
+
+
+def test_drawing_goes_both_ways_with_every_shape() -> None:
+    from opensupport.protocol import DrawingClear, StrokeShape
+
+    pair = established()
+    strokes = [
+        DrawingStroke(1, 0xFF0000FF, 3, ((1, 2), (3, 4), (5, 6))),
+        DrawingStroke(2, 0x00FF00FF, 2, ((0, 0), (10, 10)), StrokeShape.LINE),
+        DrawingStroke(3, 0x0000FFFF, 4, ((10, 10), (-20, 40)), StrokeShape.RECTANGLE),
+        DrawingStroke(4, 0x000000FF, 5, ((0, 0), (100, 0)), StrokeShape.ARROW),
+        DrawingStroke(5, 0xFFFF0080, 20, ((0, 5), (50, 5)), StrokeShape.HIGHLIGHTER),
+        DrawingStroke(6, 0x000000FF, 18, ((30, 40),), StrokeShape.TEXT, "여기를 누르세요"),
+    ]
+    for stroke in strokes:
+        pair.viewer.send(stroke)
+        pair.host.send(stroke)
+    pair.host.send(DrawingClear())
+    pair.pump()
+    assert pair.of_type(Role.HOST, DrawingStroke) == strokes
+    assert pair.of_type(Role.VIEWER, DrawingStroke) == strokes
+    assert pair.of_type(Role.VIEWER, DrawingClear) == [DrawingClear()]
+
+
+def test_drawing_shapes_check_their_points_and_text() -> None:
+    from opensupport.protocol import InvalidEvent, StrokeShape
+
+    with pytest.raises(InvalidEvent, match="line stroke takes"):
+        DrawingStroke(1, 0, 1, ((0, 0),), StrokeShape.LINE)
+    with pytest.raises(InvalidEvent, match="text is required"):
+        DrawingStroke(1, 0, 1, ((0, 0),), StrokeShape.TEXT)
+    with pytest.raises(InvalidEvent, match="text is required"):
+        DrawingStroke(1, 0, 1, ((0, 0),), StrokeShape.PEN, "x")
+    with pytest.raises(InvalidEvent, match="UTF-8 bytes"):
+        DrawingStroke(1, 0, 1, ((0, 0),), StrokeShape.TEXT, "x" * 1025)
+    # a hostile peer's bytes: unknown shape, a line of 3 points, trailing bytes
+    from opensupport.protocol._wire import decode_message
+
+    good = encode_message(DrawingStroke(9, 1, 2, ((0, 0), (1, 1)), StrokeShape.LINE))
+    for bad in (good[:6] + b"\x09" + good[7:], good + b"x"):
+        with pytest.raises(MessageError):
+            decode_message(bad)
+    three = bytearray(encode_message(DrawingStroke(9, 1, 2, ((0, 0), (1, 1), (2, 2)))))
+    three[6] = StrokeShape.LINE
+    with pytest.raises(MessageError, match="line stroke takes"):
+        decode_message(bytes(three))
