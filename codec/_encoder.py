@@ -3,7 +3,8 @@
 Theory of operation. The encoder keeps ``_ref``, a mirror of the decoder's framebuffer (B, G, R equal;
 alpha is the source's). Each frame it (1) compares tile by tile against the mirror, (2) looks for
 regions that moved or scrolled and emits copy ops for them, applying the same copies to the mirror,
-(3) packs what still differs, tile by tile, shrunk to the box that changed, and (4) compresses the
+(3) packs what still differs (runs of dirty tiles, each tile shrunk to the box that changed,
+neighbouring boxes grouped), and (4) compresses the
 payload with one zstd stream kept across frames and flushed per update, so content seen in earlier
 frames costs little. A keyframe resets the stream and sends every tile.
 """
@@ -45,8 +46,10 @@ _Pieces = tuple[list[bytes | memoryview], list[bytes | memoryview]]
 class Encoder:
     """Encodes BGRA frames of one size into updates (codec/FORMAT.md).
 
-    Options: ``threads`` (1 or 2) lets large updates compare and pack in two threads; ``level`` is the
-    zstd level; ``tile`` the compare tile edge; ``motion`` turns copy detection off when False.
+    Options: ``threads`` (1 or 2) lets large updates pack in two threads (same bytes either way);
+    ``level`` is the zstd level; ``tile`` the compare tile edge; ``pack_width`` how wide runs of dirty
+    tiles are packed together; ``motion`` turns copy detection off when False. Raises CodecError for a
+    size outside 1..65535 or an option out of range.
     """
 
     def __init__(
@@ -66,6 +69,10 @@ class Encoder:
             raise CodecError(f"threads must be 1 or 2, not {threads}")
         if not 16 <= tile <= 512:
             raise CodecError(f"tile must be in 16..512, not {tile}")
+        if not tile <= pack_width <= _native.MAX_DIMENSION:
+            raise CodecError(f"pack_width must be in {tile}..{_native.MAX_DIMENSION}, not {pack_width}")
+        if not -7 <= level <= 22:
+            raise CodecError(f"zstd level must be in -7..22, not {level}")
         if not 1 <= max_palette <= _native.MAX_PALETTE:
             raise CodecError(f"max_palette must be in 1..{_native.MAX_PALETTE}")
         self._threads = threads
