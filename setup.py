@@ -19,6 +19,7 @@ FOLDERS = {
     "server": "opensupport.server",
     "benchmarks": "opensupport.benchmarks",
     "link": "opensupport.link",
+    "tools": "opensupport.tools",
 }
 
 
