@@ -273,6 +273,12 @@ int32_t os_copy_rect(uint8_t *fb, int64_t stride, int32_t width, int32_t height,
     return 0;
 }
 
+static uint8_t max_byte(const uint8_t *p, int64_t n) {
+    uint8_t m = 0;
+    for (int64_t i = 0; i < n; i++) m = p[i] > m ? p[i] : m;
+    return m;
+}
+
 static inline int rect_inside(int32_t x, int32_t y, int32_t w, int32_t h, int32_t width, int32_t height) {
     return w >= 1 && h >= 1 && x + w <= width && y + h <= height;
 }
@@ -328,16 +334,14 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
                 for (int32_t k = 0; k < n; k++)
                     pal[k] = (uint32_t)o[10 + 3 * k] | ((uint32_t)o[11 + 3 * k] << 8) |
                              ((uint32_t)o[12 + 3 * k] << 16) | 0xFF000000u;
-                if (!apply) {
-                    for (int64_t k = 0; k < area; k++)
-                        if (d[k] >= n) return OS_ERR_OPCODE;
-                } else {
+                /* Checked in both passes, before this op writes anything; a max reduction vectorises. */
+                if (max_byte(d, area) >= n) return OS_ERR_OPCODE;
+                if (apply) {
                     const uint8_t *s = d;
-                    for (int32_t r = 0; r < h; r++)
-                        for (int32_t c = 0; c < w; c++, s++) {
-                            if (*s >= n) return OS_ERR_OPCODE;
-                            store_px(dst + r * stride + (int64_t)c * 4, pal[*s]);
-                        }
+                    for (int32_t r = 0; r < h; r++) {
+                        uint8_t *p = dst + r * stride;
+                        for (int32_t c = 0; c < w; c++) store_px(p + (int64_t)c * 4, pal[*s++]);
+                    }
                 }
                 o += 10 + 3 * n;
                 d += area;
