@@ -263,6 +263,11 @@ def _grouped_counts(
     session: Session, company_id: int, period: Period, kind: str
 ) -> tuple[dict[Any, int], dict[str, str]]:
     """{bucket key: count} of one view, straight from the database, and for the agent view {ID: name}."""
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement after 5 runs, and PostgreSQL may then switch to a generic plan, which
+        # does not know the period's bounds: measured 6-8x slower on the duration view (650 ms instead of
+        # 100 ms for a year). Plans made for the actual bounds, for the rest of this transaction:
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if kind in ("month", "day", "hour"):
         return dict(_time_counts(session, company_id, period, kind)), {}
     params = {"company": company_id, "lo": period.start_utc, "hi": period.end_utc}
