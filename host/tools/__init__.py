@@ -1,0 +1,1 @@
+"""The host side of the in-session tools: the options enforced, the customer asked."""

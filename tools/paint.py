@@ -1,0 +1,88 @@
+"""Painting strokes with Qt: one renderer for the host's overlay and the viewer's drawing layer.
+
+``paint_strokes`` maps host screen coordinates through (scale, offset) so the same strokes land on the
+customer's real screen (scale 1, the overlay's origin) and on the agent's scaled picture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from opensupport.protocol import DrawingStroke, StrokeShape
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+
+__all__ = ["ViewMapping", "paint_strokes", "qcolor"]
+
+
+class ViewMapping:
+    """Host screen pixel (x, y) -> painter coordinates ``(x * scale + dx, y * scale + dy)``."""
+
+    def __init__(self, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0) -> None:
+        self.scale, self.dx, self.dy = scale, dx, dy
+
+    def point(self, x: int, y: int) -> QPointF:
+        """The painter point of a host pixel."""
+        return QPointF(x * self.scale + self.dx, y * self.scale + self.dy)
+
+    def inverse(self, px: float, py: float) -> tuple[int, int]:
+        """The host pixel under painter point (px, py)."""
+        return round((px - self.dx) / self.scale), round((py - self.dy) / self.scale)
+
+
+def qcolor(rgba: int) -> QColor:
+    """0xRRGGBBAA as a QColor."""
+    return QColor((rgba >> 24) & 0xFF, (rgba >> 16) & 0xFF, (rgba >> 8) & 0xFF, rgba & 0xFF)
+
+
+def paint_strokes(painter: QPainter, strokes: Iterable[DrawingStroke], mapping: ViewMapping) -> None:
+    """Paint ``strokes`` in order."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    for stroke in strokes:
+        _paint_one(painter, stroke, mapping)
+
+
+def _paint_one(painter: QPainter, stroke: DrawingStroke, m: ViewMapping) -> None:
+    color = qcolor(stroke.color)
+    width = max(1.0, stroke.width * m.scale)
+    pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    if stroke.shape is StrokeShape.HIGHLIGHTER:
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    points = [m.point(x, y) for x, y in stroke.points]
+    match stroke.shape:
+        case StrokeShape.PEN | StrokeShape.HIGHLIGHTER:
+            if len(points) == 1:
+                painter.drawPoint(points[0])
+            else:
+                path = QPainterPath(points[0])
+                for p in points[1:]:
+                    path.lineTo(p)
+                painter.drawPath(path)
+        case StrokeShape.LINE:
+            painter.drawLine(points[0], points[1])
+        case StrokeShape.RECTANGLE:
+            painter.drawRect(QRectF(points[0], points[1]).normalized())
+        case StrokeShape.ARROW:
+            tail, head = points
+            painter.drawLine(tail, head)
+            angle = math.atan2(head.y() - tail.y(), head.x() - tail.x())
+            size = max(10.0, 4 * width)
+            wing = math.radians(28)
+            left = QPointF(head.x() - size * math.cos(angle - wing), head.y() - size * math.sin(angle - wing))
+            right = QPointF(
+                head.x() - size * math.cos(angle + wing), head.y() - size * math.sin(angle + wing)
+            )
+            painter.setBrush(color)
+            painter.drawPolygon(QPolygonF([head, left, right]))
+        case StrokeShape.TEXT:
+            font = QFont()
+            font.setPixelSize(max(1, round(stroke.width * m.scale)))
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
+            origin = points[0]
+            for i, line in enumerate(stroke.text.split("\n")):
+                baseline = origin.y() + metrics.ascent() + i * metrics.lineSpacing()
+                painter.drawText(QPointF(origin.x(), baseline), line)
