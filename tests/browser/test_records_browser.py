@@ -8,9 +8,9 @@ import re
 
 import openpyxl
 import pytest
-from records_fixtures import RecordsServer, admin_page, chromium, records_server
+from records_fixtures import RecordsServer, admin_page, records_server
 
-__all__ = ["admin_page", "chromium", "records_server"]
+__all__ = ["admin_page", "records_server"]
 
 pytestmark = pytest.mark.browser
 
