@@ -185,15 +185,21 @@ def generate_records(
     utc_offset_s: int = 9 * 3600,
     seed: int = 1,
     chunk: int = 20_000,
+    until: dt.datetime | None = None,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Chunks of record tuples (columns :data:`RECORD_COLUMNS`), oldest first, ``n`` rows in all.
 
     ``agents`` are (id, login_id, name), ``fault_types`` (id, name); the records span the ``days`` local
-    days that end with ``end`` in a zone ``utc_offset_s`` east of UTC.
+    days that end with ``end`` in a zone ``utc_offset_s`` east of UTC. Sessions drawn after ``until``
+    (the rest of today, when ``until`` is now) move back by a day, so that none lies in the future.
     """
     rng = np.random.default_rng(seed)
     first = end - dt.timedelta(days=days - 1)
     starts = _start_times(rng, n, first, days, utc_offset_s)
+    if until is not None:
+        limit = int(until.timestamp()) - 4 * 3600  # even the longest session (4 h) has ended by then
+        starts[starts > limit] -= 86400
+        starts.sort()
     # a few agents take most sessions (Zipf-like), as in a real support desk
     agent_weight = 1.0 / np.arange(1, len(agents) + 1) ** 0.7
     agent_weight /= agent_weight.sum()
@@ -386,7 +392,15 @@ def seed_company(
             )
         ]
     chunks = generate_records(
-        company_id, agent_rows, fault_rows, n, end=end, days=days, utc_offset_s=utc_offset_s, seed=seed
+        company_id,
+        agent_rows,
+        fault_rows,
+        n,
+        end=end,
+        days=days,
+        utc_offset_s=utc_offset_s,
+        seed=seed,
+        until=dt.datetime.now(dt.UTC),
     )
     insert_records(engine, chunks)
     if engine.dialect.name == "postgresql":
