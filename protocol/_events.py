@@ -67,8 +67,12 @@ MAX_MONITOR_SIDE = 1 << 16
 MAX_MIME_SIZE = 128
 #: Largest clipboard content; anything bigger goes as a file.
 MAX_CLIPBOARD_SIZE = 1024 * 1024
-#: Longest file name (UTF-8 bytes).
+#: Longest component of a transferred path (UTF-8 bytes): one file or folder name.
 MAX_FILE_NAME_SIZE = 255
+#: Longest relative path of an entry in a file batch, or of a requested path (UTF-8 bytes).
+MAX_FILE_PATH_SIZE = 1024
+#: Most entries (files and folders) in one file batch.
+MAX_BATCH_ENTRIES = 100_000
 #: Largest file.
 MAX_FILE_SIZE = 1 << 48
 #: Largest file chunk.
@@ -346,20 +350,85 @@ class ClipboardData(Event):
         _bytes("data", self.data, MAX_CLIPBOARD_SIZE)
 
 
+def _relative_path(name: str, value: object) -> None:
+    """A relative path of bare names joined by '/': no empty, '.' or '..' component, no backslash, no
+    control character. The receiver still sanitises it for its own file system."""
+    _text(name, value, MAX_FILE_PATH_SIZE)
+    assert isinstance(value, str)
+    for part in value.split("/"):
+        if not part or part in (".", "..") or "\\" in part:
+            raise InvalidEvent(f"{name} must be a relative path of bare names, got {value!r}")
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in part):
+            raise InvalidEvent(f"{name} must not contain control characters")
+        _text(name + " component", part, MAX_FILE_NAME_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class FileBatch(Event):
+    """A batch of ``count`` entries (files and folders, ``total`` file bytes) follows as :class:`FileOffer`
+    messages; the receiver asks for consent once per batch. ``request_id`` names the
+    :class:`FileRequest` it answers (0: the sender offers on its own)."""
+
+    batch_id: int
+    count: int
+    total: int
+    request_id: int = 0
+
+    def __post_init__(self) -> None:
+        _int("batch_id", self.batch_id, _U32)
+        _int("count", self.count, (1, MAX_BATCH_ENTRIES))
+        _int("total", self.total, _U64)
+        _int("request_id", self.request_id, _U32)
+
+
 @dataclass(frozen=True, slots=True)
 class FileOffer(Event):
-    """A file transfer begins. ``name`` is a bare file name: no directory part, no NUL, not '.' or '..'."""
+    """One entry of batch ``batch_id``: a file of ``size`` bytes, or a folder (``folder``, size 0).
+    ``path`` is relative to the batch ('/'-separated bare names, e.g. ``Photos/2024/a.jpg``); its first
+    component is the item the user chose. Chunks follow only after the receiver's :class:`FileAccept`."""
 
     transfer_id: int
-    name: str
+    path: str
     size: int
+    batch_id: int = 0
+    folder: bool = False
 
     def __post_init__(self) -> None:
         _int("transfer_id", self.transfer_id, _U32)
-        _text("name", self.name, MAX_FILE_NAME_SIZE)
-        if not self.name or self.name in (".", "..") or any(c in self.name for c in "/\\\0"):
-            raise InvalidEvent("name must be a bare file name")
+        _relative_path("path", self.path)
         _int("size", self.size, (0, MAX_FILE_SIZE))
+        _int("batch_id", self.batch_id, _U32)
+        _bool("folder", self.folder)
+        if self.folder and self.size:
+            raise InvalidEvent("a folder entry has size 0")
+
+
+@dataclass(frozen=True, slots=True)
+class FileAccept(Event):
+    """(receiver) Send the file of ``transfer_id`` from ``offset`` on (0, or the length of a partial copy
+    kept from an earlier session). Refusing is a :class:`FileCancel`."""
+
+    transfer_id: int
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        _int("transfer_id", self.transfer_id, _U32)
+        _int("offset", self.offset, (0, MAX_FILE_SIZE))
+
+
+@dataclass(frozen=True, slots=True)
+class FileRequest(Event):
+    """Ask the peer to send ``path`` (a file or folder on the peer's machine, in its own syntax); it
+    answers with a :class:`FileBatch` whose ``request_id`` is this one, or a :class:`FileCancel` of it."""
+
+    request_id: int
+    path: str
+
+    def __post_init__(self) -> None:
+        _int("request_id", self.request_id, _U32)
+        _text("path", self.path, MAX_FILE_PATH_SIZE)
+        if not self.path or any(ord(c) < 0x20 for c in self.path):
+            raise InvalidEvent("path must be non-empty text without control characters")
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +460,8 @@ class FileEnd(Event):
 
 @dataclass(frozen=True, slots=True)
 class FileCancel(Event):
-    """Either side abandons a transfer."""
+    """Either side abandons (or refuses) a transfer, a batch or a request: ``transfer_id`` is any of
+    those ids (the viewer allocates odd ids, the host even ones, so they never collide)."""
 
     transfer_id: int
     reason: str = ""

@@ -190,14 +190,34 @@ def _dec_clipboard(body: bytes) -> ev.ClipboardData:
     return ev.ClipboardData(mime, body[pos:])
 
 
+_OFFER = struct.Struct(">IIQBH")
+
+
+def _enc_offer(e: ev.FileOffer) -> bytes:
+    path = _utf8(e.path)
+    return _OFFER.pack(e.transfer_id, e.batch_id, e.size, int(e.folder), len(path)) + path
+
+
 def _dec_offer(body: bytes) -> ev.FileOffer:
-    if len(body) < 12:
+    if len(body) < _OFFER.size:
         raise MessageError("file offer cut short")
-    tid, size = struct.unpack_from(">IQ", body)
-    name, pos = _take_text(body, 2, 12)
+    tid, batch, size, flags, _ = _OFFER.unpack_from(body)
+    if flags & ~1:
+        raise MessageError("unknown file offer flags")
+    path, pos = _take_text(body, 2, _OFFER.size - 2)
     if pos != len(body):
         raise MessageError("trailing bytes after file offer")
-    return ev.FileOffer(tid, name, size)
+    return ev.FileOffer(tid, path, size, batch_id=batch, folder=bool(flags & 1))
+
+
+_BATCH = _fixed(">IIQI")
+_ACCEPT = _fixed(">IQ")
+
+
+def _dec_request(body: bytes) -> ev.FileRequest:
+    if len(body) < 4:
+        raise MessageError("file request cut short")
+    return ev.FileRequest(struct.unpack_from(">I", body)[0], _decode_utf8(body[4:]))
 
 
 def _dec_chunk(body: bytes) -> ev.FileChunk:
@@ -300,14 +320,20 @@ SPECS: tuple[Spec, ...] = (
     Spec(ev.ClipboardData, _C.CLIPBOARD, 0x01, _L.BULK, True, _B,
          lambda e: bytes([len(e.mime)]) + e.mime.encode("ascii") + e.data, _dec_clipboard),
     # channel 4: files (all in one lane, so that the end of a file never overtakes its chunks)
-    Spec(ev.FileOffer, _C.FILES, 0x01, _L.BULK, True, _B,
-         lambda e: struct.pack(">IQH", e.transfer_id, e.size, len(_utf8(e.name))) + _utf8(e.name), _dec_offer),
+    Spec(ev.FileOffer, _C.FILES, 0x01, _L.BULK, True, _B, _enc_offer, _dec_offer),
     Spec(ev.FileChunk, _C.FILES, 0x02, _L.BULK, True, _B,
          lambda e: struct.pack(">IQ", e.transfer_id, e.offset) + e.data, _dec_chunk),
     Spec(ev.FileEnd, _C.FILES, 0x03, _L.BULK, True, _B,
          lambda e: struct.pack(">I", e.transfer_id) + e.sha256, _dec_file_end),
     Spec(ev.FileCancel, _C.FILES, 0x04, _L.BULK, True, _B,
          lambda e: struct.pack(">I", e.transfer_id) + _utf8(e.reason), _dec_file_cancel),
+    Spec(ev.FileAccept, _C.FILES, 0x05, _L.BULK, True, _B,
+         lambda e: struct.pack(">IQ", e.transfer_id, e.offset), lambda b: ev.FileAccept(*_ACCEPT(b))),
+    Spec(ev.FileBatch, _C.FILES, 0x06, _L.BULK, True, _B,
+         lambda e: struct.pack(">IIQI", e.batch_id, e.count, e.total, e.request_id),
+         lambda b: ev.FileBatch(*_BATCH(b))),
+    Spec(ev.FileRequest, _C.FILES, 0x07, _L.BULK, True, _B,
+         lambda e: struct.pack(">I", e.request_id) + _utf8(e.path), _dec_request),
     # channel 5: chat
     Spec(ev.ChatMessage, _C.CHAT, 0x01, _L.MESSAGES, True, _B,
          lambda e: _utf8(e.text), lambda b: ev.ChatMessage(_decode_utf8(b))),
