@@ -1,0 +1,45 @@
+"""File transfer (파일 보내기, 파일 가져오기, 양방향 파일 전송): files and folders both ways, streamed in bounded
+chunks, verified by SHA-256, written only inside the chosen folder. See :mod:`._transfers` for the flow."""
+
+from ._errors import FileTransferError, TransferRefused, UnsafeName
+from ._loopback import Loopback, measure_throughput
+from ._paths import DownloadFolder, safe_parts, unique_candidates
+from ._progress import Progress, format_duration, format_size
+from ._transfers import (
+    AllowAll,
+    Batch,
+    BatchState,
+    BatchView,
+    ConsentRequest,
+    Direction,
+    Entry,
+    FileTransfers,
+    Outbox,
+    TransferGate,
+    Verdict,
+)
+
+__all__ = [
+    "AllowAll",
+    "Batch",
+    "BatchState",
+    "BatchView",
+    "ConsentRequest",
+    "Direction",
+    "DownloadFolder",
+    "Entry",
+    "FileTransferError",
+    "FileTransfers",
+    "Loopback",
+    "Outbox",
+    "Progress",
+    "TransferGate",
+    "TransferRefused",
+    "UnsafeName",
+    "Verdict",
+    "format_duration",
+    "format_size",
+    "measure_throughput",
+    "safe_parts",
+    "unique_candidates",
+]
