@@ -17,18 +17,16 @@ __all__ = ["ViewMapping", "paint_strokes", "qcolor"]
 
 
 class ViewMapping:
-    """Host screen pixel (x, y) -> painter coordinates ``(x * scale + dx, y * scale + dy)``."""
+    """Host screen pixel (x, y) -> painter coordinates ``(x * scale + dx, y * scale_y + dy)``
+    (``scale_y`` defaults to ``scale``). Widths and text sizes scale by ``scale``."""
 
-    def __init__(self, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0) -> None:
+    def __init__(self, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0, scale_y: float | None = None) -> None:
         self.scale, self.dx, self.dy = scale, dx, dy
+        self.scale_y = scale if scale_y is None else scale_y
 
     def point(self, x: int, y: int) -> QPointF:
         """The painter point of a host pixel."""
-        return QPointF(x * self.scale + self.dx, y * self.scale + self.dy)
-
-    def inverse(self, px: float, py: float) -> tuple[int, int]:
-        """The host pixel under painter point (px, py)."""
-        return round((px - self.dx) / self.scale), round((py - self.dy) / self.scale)
+        return QPointF(x * self.scale + self.dx, y * self.scale_y + self.dy)
 
 
 def qcolor(rgba: int) -> QColor:
