@@ -130,6 +130,34 @@ static void sort_palette(uint32_t *pal, int32_t n, uint8_t *idx, int64_t area) {
     for (int64_t i = 0; i < area; i++) idx[i] = remap[idx[i]];
 }
 
+/* Bits per palette index (codec/FORMAT.md): fewer bytes to decompress, and zstd finds the repeats of
+ * two- and few-colour text far better in packed rows than in a byte per pixel. */
+static int index_bits(int32_t n) { return n <= 2 ? 1 : n <= 4 ? 2 : n <= 16 ? 4 : 8; }
+
+static int64_t packed_row_bytes(int32_t w, int bits) { return ((int64_t)w * bits + 7) / 8; }
+
+/* Packs w x h byte indices in place into rows of `bits`-bit indices, most significant first, each row
+ * padded to a whole byte; returns the packed size. In place is safe: row r is written at or before
+ * where it is read. */
+static int64_t pack_indices(uint8_t *idx, int32_t w, int32_t h, int bits) {
+    if (bits == 8) return (int64_t)w * h;
+    const int64_t row_bytes = packed_row_bytes(w, bits);
+    const int per = 8 / bits;
+    for (int32_t r = 0; r < h; r++) {
+        const uint8_t *in = idx + (int64_t)r * w;
+        uint8_t *out = idx + r * row_bytes;
+        for (int64_t b = 0; b < row_bytes; b++) {
+            uint8_t v = 0;
+            for (int j = 0; j < per; j++) {
+                const int64_t c = b * per + j;
+                v = (uint8_t)(v | ((c < w ? in[c] : 0) << (8 - bits * (j + 1))));
+            }
+            out[b] = v;
+        }
+    }
+    return row_bytes * h;
+}
+
 /* Packs one box as a SOLID, PALETTE, DELTA or RAW op at ops + *op, its pixels at data + *dp. */
 static int32_t emit_box(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
                         const int32_t *box, int32_t max_palette, uint8_t *ops, int64_t ops_cap, int64_t *op_pos,
@@ -160,7 +188,7 @@ static int32_t emit_box(const uint8_t *frame, int64_t frame_stride, const uint8_
             o[12 + 3 * k] = (uint8_t)((pal[k] >> 16) & 0xFF);
         }
         op += 10 + 3 * n;
-        dp += area;
+        dp += pack_indices(data + dp, box[2], box[3], index_bits(n));
     } else {
         /* A delta against what the decoder already shows turns unchanged and slightly changed pixels
          * into zeros and small numbers; worth it only when a good share of the box is unchanged. */
@@ -279,6 +307,22 @@ static uint8_t max_byte(const uint8_t *p, int64_t n) {
     return m;
 }
 
+static inline int unpack_index(const uint8_t *row, int32_t c, int bits) {
+    const int per = 8 / bits;
+    return (row[c / per] >> (8 - bits * (c % per + 1))) & ((1 << bits) - 1);
+}
+
+/* One row of packed indices to pixels; called with a constant `bits` so each width gets its own
+ * unrolled loop. */
+static inline void palette_row(uint8_t *p, const uint8_t *s, int32_t w, const int bits, const uint32_t *pal) {
+    const int per = 8 / bits;
+    const unsigned mask = (1u << bits) - 1;
+    int32_t c = 0;
+    for (; c + per <= w; s++)
+        for (int j = 0; j < per; j++, c++) store_px(p + (int64_t)c * 4, pal[(*s >> (8 - bits * (j + 1))) & mask]);
+    for (int j = 0; c < w; j++, c++) store_px(p + (int64_t)c * 4, pal[(*s >> (8 - bits * (j + 1))) & mask]);
+}
+
 static inline int rect_inside(int32_t x, int32_t y, int32_t w, int32_t h, int32_t width, int32_t height) {
     return w >= 1 && h >= 1 && x + w <= width && y + h <= height;
 }
@@ -329,22 +373,38 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
                 const int32_t n = o[9];
                 if (n < 2) return OS_ERR_OPCODE;
                 if (left < 10 + 3 * (int64_t)n) return OS_ERR_TRUNCATED;
-                if (d_end - d < area) return OS_ERR_TRUNCATED;
+                const int bits = index_bits(n);
+                const int64_t row_bytes = packed_row_bytes(w, bits), size = row_bytes * h;
+                if (d_end - d < size) return OS_ERR_TRUNCATED;
                 memset(pal, 0, sizeof pal);
                 for (int32_t k = 0; k < n; k++)
                     pal[k] = (uint32_t)o[10 + 3 * k] | ((uint32_t)o[11 + 3 * k] << 8) |
                              ((uint32_t)o[12 + 3 * k] << 16) | 0xFF000000u;
-                /* Checked in both passes, before this op writes anything; a max reduction vectorises. */
-                if (max_byte(d, area) >= n) return OS_ERR_OPCODE;
+                /* Indices are checked in both passes, before this op writes anything. A byte index
+                 * by a max reduction (vectorises); packed ones one by one, unless every value the
+                 * width can hold is a colour (n = 2 with 1 bit, n = 4 with 2 bits). */
+                if (bits == 8) {
+                    if (max_byte(d, size) >= n) return OS_ERR_OPCODE;
+                } else if (n < (1 << bits)) {
+                    for (int32_t r = 0; r < h; r++)
+                        for (int32_t c = 0; c < w; c++)
+                            if (unpack_index(d + r * row_bytes, c, bits) >= n) return OS_ERR_OPCODE;
+                }
                 if (apply) {
-                    const uint8_t *s = d;
                     for (int32_t r = 0; r < h; r++) {
                         uint8_t *p = dst + r * stride;
-                        for (int32_t c = 0; c < w; c++) store_px(p + (int64_t)c * 4, pal[*s++]);
+                        const uint8_t *s = d + r * row_bytes;
+                        switch (bits) {
+                        case 1: palette_row(p, s, w, 1, pal); break;
+                        case 2: palette_row(p, s, w, 2, pal); break;
+                        case 4: palette_row(p, s, w, 4, pal); break;
+                        default:
+                            for (int32_t c = 0; c < w; c++) store_px(p + (int64_t)c * 4, pal[s[c]]);
+                        }
                     }
                 }
                 o += 10 + 3 * n;
-                d += area;
+                d += size;
             } else {
                 if (d_end - d < area * 3) return OS_ERR_TRUNCATED;
                 if (apply) {

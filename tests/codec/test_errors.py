@@ -78,7 +78,9 @@ def test_other_versions_magic_and_flags(pair: tuple[Encoder, Decoder, list[np.nd
         op(2, 0, 0, 65535, 65535, 1, 2, 3),  # solid covering far beyond the frame
         op(1, 0, 0, 10, 10, W, H),  # copy destination beyond
         op(1, W, 0, 0, 0, 1, 1),  # copy source beyond
-        op(5, 0, 0, 2, 1) + bytes([3, 0, 0, 0, 1, 1, 1, 2, 2, 2]) + bytes([0, 3]),  # palette index 3 of 3
+        op(5, 0, 0, 2, 1)
+        + bytes([3, 0, 0, 0, 1, 1, 1, 2, 2, 2])
+        + bytes([0x30]),  # 2-bit palette index 3 of 3
         op(7, 0, 0, 1, 1),  # unknown op
     ],
 )

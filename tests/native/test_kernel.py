@@ -58,6 +58,32 @@ def test_pack_then_apply_reproduces_the_frame() -> None:
     assert np.array_equal(fb[:, :, :3], new[:, :, :3])
 
 
+@pytest.mark.parametrize("colours", [2, 3, 4, 5, 16, 17, 255])
+@pytest.mark.parametrize("width", [1, 7, 13, 64])
+def test_palette_indices_packed_by_colour_count_round_trip(colours: int, width: int) -> None:
+    height = 20
+    ref = np.zeros((height, 64, 4), dtype=np.uint8)
+    new = ref.copy()
+    rng = np.random.default_rng(colours * 100 + width)
+    table = rng.integers(0, 256, (colours, 3), dtype=np.uint8)
+    table[0] = (1, 2, 3)  # never the reference's black, so the box is the whole rect
+    picks = rng.integers(0, colours, (height, width))
+    picks.flat[:colours] = np.arange(colours)[: picks.size]  # every colour appears (when room)
+    new[:, :width, :3] = table[picks]
+    new[:, :width, 3] = 255
+    ops, data = native.pack_tiles(
+        new, ref, np.array([[0, 0, width, height]], np.int32), 255, native.PackBuffer()
+    )
+    fb = ref.copy()
+    out = native.apply_update(fb, struct.pack("<I", len(ops)) + bytes(ops) + bytes(data), apply=True)
+    assert np.array_equal(fb[:, :, :3], new[:, :, :3])
+    present = len({tuple(c) for c in new[:, :width, :3].reshape(-1, 3)})
+    if 3 * present < 2 * width * height and present > 1:
+        assert out[0, 0] == 5
+        bits = 1 if present <= 2 else 2 if present <= 4 else 4 if present <= 16 else 8
+        assert len(data) == height * ((width * bits + 7) // 8)
+
+
 def test_copy_rect_overlapping_both_ways() -> None:
     fb = frame(50, 40)
     original = fb.copy()
@@ -85,7 +111,13 @@ def payload(ops: bytes, data: bytes = b"") -> bytes:
         payload(struct.pack("<BHHHH", 3, 0, 0, 5, 5), bytes(74)),  # pixel data short
         payload(struct.pack("<BHHHH", 3, 0, 0, 5, 5), bytes(76)),  # pixel data left over
         payload(struct.pack("<BHHHH", 2, 0, 0, 5, 5)),  # solid without its colour
-        payload(struct.pack("<BHHHHB", 5, 0, 0, 2, 2, 2) + bytes(6), bytes([0, 1, 2, 0])),  # index >= n
+        payload(
+            struct.pack("<BHHHHB", 5, 0, 0, 2, 2, 3) + bytes(9), bytes([0x10, 0xC0])
+        ),  # 2-bit index 3 >= n
+        payload(
+            struct.pack("<BHHHHB", 5, 0, 0, 2, 2, 2) + bytes(6), bytes([0x40, 0x80, 0])
+        ),  # 1-bit: a byte over
+        payload(struct.pack("<BHHHHB", 5, 0, 0, 2, 1, 17) + bytes(51), bytes([0, 17])),  # byte index 17 >= n
         payload(struct.pack("<BHHHHB", 5, 0, 0, 2, 2, 1) + bytes(3), bytes(4)),  # one-colour palette
         payload(struct.pack("<BHHHHHH", 1, 0, 0, 20, 20, 13, 13)),  # copy destination outside
         payload(struct.pack("<BHHHHHH", 1, 65535, 0, 0, 0, 1, 1)),  # copy source outside
