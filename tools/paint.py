@@ -20,7 +20,9 @@ class ViewMapping:
     """Host screen pixel (x, y) -> painter coordinates ``(x * scale + dx, y * scale_y + dy)``
     (``scale_y`` defaults to ``scale``). Widths and text sizes scale by ``scale``."""
 
-    def __init__(self, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0, scale_y: float | None = None) -> None:
+    def __init__(
+        self, scale: float = 1.0, dx: float = 0.0, dy: float = 0.0, scale_y: float | None = None
+    ) -> None:
         self.scale, self.dx, self.dy = scale, dx, dy
         self.scale_y = scale if scale_y is None else scale_y
 
