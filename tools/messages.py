@@ -18,6 +18,7 @@ from opensupport.protocol._events import MAX_CONTROL_DATA_SIZE
 
 __all__ = [
     "MAX_JSON_SIZE",
+    "RECORDING_KEYFRAME_REASON",
     "TOOL_TOPICS",
     "TOPIC_ALLOWED",
     "TOPIC_CAPTURE",
@@ -72,6 +73,10 @@ TOPIC_FAVOURITE_RESULT = "favourite.result"
 #: tells the customer) or ``tool.refused``.
 TOPIC_CAPTURE = "capture.request"
 TOPIC_CAPTURE_RESULT = "capture.result"
+
+#: The reason of the recorder's periodic ``KeyframeRequest``: the host honours it only while recording is
+#: allowed.
+RECORDING_KEYFRAME_REASON = "recording"
 
 #: Every request topic the host's tools answer.
 TOOL_TOPICS = frozenset(

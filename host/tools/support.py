@@ -30,6 +30,7 @@ from opensupport.host.policy import Feature, FeatureDisabled, HostPolicy
 from opensupport.protocol import ControlMessage, DrawingClear, DrawingStroke, Event, KeyframeRequest
 from opensupport.tools.drawing import Drawing, Origin
 from opensupport.tools.messages import (
+    RECORDING_KEYFRAME_REASON,
     TOPIC_ALLOWED,
     TOPIC_CAPTURE,
     TOPIC_CAPTURE_RESULT,
@@ -57,9 +58,6 @@ from opensupport.tools.urls import DesktopOpener, Favourites, Opener, validate_u
 __all__ = ["RECORDING_KEYFRAME_REASON", "HostTools"]
 
 log = logging.getLogger(__name__)
-
-#: The reason a recorder gives when it asks for its periodic key frames.
-RECORDING_KEYFRAME_REASON = "recording"
 
 #: Which option governs each request topic.
 _TOPIC_FEATURE = {
