@@ -55,7 +55,7 @@ def test_list_shows_the_manual_columns_and_labels(admin: Client) -> None:
             record(company, now - dt.timedelta(minutes=30), agent_login_id="other", resolved="unresolved"),
         ],
     )  # fmt: skip
-    page = admin.get("/manage/records/?preset=today&agent=test")
+    page = admin.get("/manage/records/?preset=3d&agent=test")
     assert page.status_code == 200
     text = page.text
     for label in ("전체기록보기", "당일", "3일", "1주일", "1개월", "3개월", "6개월", "1년", "상담원 ID", "검색",
@@ -74,10 +74,10 @@ def test_list_shows_the_manual_columns_and_labels(admin: Client) -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(records_page, "search_records", lambda db, q: search_module.search_records(db, q, cap=1))
-        assert "1건 이상" in admin.get("/manage/records/?preset=today&agent=test").text
+        assert "1건 이상" in admin.get("/manage/records/?preset=3d&agent=test").text
     # English through the switch's cookie
     admin.cookies.set("os_lang", "en")
-    english = admin.get("/manage/records/?preset=today&agent=other").text
+    english = admin.get("/manage/records/?preset=3d&agent=other").text
     assert "Save to Excel" in english and _list_rows(english)[0][-1] == "Unresolved"
 
 
@@ -132,14 +132,13 @@ def test_another_companys_records_never_appear(admin: Client) -> None:
     other = new_company(_db(admin), "Other")
     now = dt.datetime.now(dt.UTC)
     [foreign] = add_records(_db(admin), [record(other, now - dt.timedelta(minutes=5), agent_login_id="spy")])
-    page = admin.get("/manage/records/?preset=today").text
+    page = admin.get("/manage/records/?preset=3d").text
     assert "spy" not in page
     assert (
-        admin.get("/manage/records/?preset=today&agent=spy").text.count("/manage/records/" + str(foreign))
-        == 0
+        admin.get("/manage/records/?preset=3d&agent=spy").text.count("/manage/records/" + str(foreign)) == 0
     )
     assert admin.get(f"/manage/records/{foreign}").status_code == 404
-    export = admin.get("/manage/records/export.xlsx?preset=today")
+    export = admin.get("/manage/records/export.xlsx?preset=3d")
     assert export.status_code == 200 and b"spy" not in export.content
 
 
@@ -240,3 +239,33 @@ def test_at_most_30_fault_types_and_none_of_another_company(admin: Client) -> No
     # without the CSRF token nothing changes
     assert admin.post(base, data={"name": "csrf 없음"}).status_code == 403
     assert "csrf 없음" not in _fault_names(admin)
+
+
+def test_paging_and_sorting_through_the_page(admin: Client) -> None:
+    company = _company(admin)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    add_records(
+        _db(admin),
+        [
+            record(
+                company,
+                now - dt.timedelta(minutes=i + 1),
+                agent_login_id="pager",
+                customer_name=f"n{(i * 17) % 45:02d}",
+            )
+            for i in range(45)
+        ],
+    )
+    first = admin.get("/manage/records/?preset=3d&agent=pager").text
+    assert len(_list_rows(first)) == 20 and "45건" in first
+    next_link = html.unescape(re.search(r'<a href="([^"]+)">다음 ›</a>', first).group(1))
+    assert "page=2" in next_link and "agent=pager" in next_link
+    last = admin.get("/manage/records/?preset=3d&agent=pager&page=3").text
+    assert len(_list_rows(last)) == 5
+    # the header link of 고객 이름 sorts by it; the order sticks while paging
+    sort_link = html.unescape(re.search(r'<th><a href="([^"]+)">고객 이름</a>', first).group(1))
+    by_name = admin.get(sort_link).text
+    names = [row[1] for row in _list_rows(by_name)]
+    assert names == sorted(names, reverse=True) and names[0] == "n44"
+    ascending = admin.get(sort_link.replace("order=desc", "order=asc") + "&page=3").text
+    assert [row[1] for row in _list_rows(ascending)] == ["n40", "n41", "n42", "n43", "n44"]
