@@ -72,9 +72,11 @@ static int32_t build_palette(const uint8_t *frame, int64_t fs, const int32_t *bo
     uint8_t vals[PAL_SLOTS];
     memset(keys, 0xFF, sizeof keys); /* 0xFFFFFFFF is never a masked colour */
     int32_t n = 0;
-    /* Text alternates between two colours (ink and paper), so the last two seen skip the table. */
-    uint32_t last = 0xFFFFFFFFu, prev = 0xFFFFFFFFu;
-    uint8_t last_idx = 0, prev_idx = 0;
+    /* A small direct-mapped cache in front of the table: anti-aliased text cycles through a handful
+     * of colours pixel by pixel, and a probe of the hashed table per pixel was the packer's main cost. */
+    uint32_t cache_key[64];
+    uint8_t cache_idx[64];
+    memset(cache_key, 0xFF, sizeof cache_key);
     for (int32_t row = box[1]; row < box[1] + box[3]; row++) {
         const uint8_t *f = frame + row * fs + (int64_t)box[0] * 4;
         /* Screens repeat rows (flat panels, the gaps between text lines): one memcmp, then reuse. */
@@ -85,27 +87,20 @@ static int32_t build_palette(const uint8_t *frame, int64_t fs, const int32_t *bo
         }
         for (int32_t c = 0; c < box[2]; c++) {
             const uint32_t px = load_px(f + (int64_t)c * 4) & BGR_MASK;
-            if (px != last) {
-                uint8_t found;
-                if (px == prev) {
-                    found = prev_idx;
-                } else {
-                    uint32_t slot = (px * 2654435761u) >> 22;
-                    while (keys[slot] != 0xFFFFFFFFu && keys[slot] != px) slot = (slot + 1) & (PAL_SLOTS - 1);
-                    if (keys[slot] == 0xFFFFFFFFu) {
-                        if (n >= max_palette) return max_palette + 1;
-                        keys[slot] = px;
-                        vals[slot] = (uint8_t)n;
-                        pal[n++] = px;
-                    }
-                    found = vals[slot];
+            const uint32_t line = (px ^ (px >> 7) ^ (px >> 15)) & 63;
+            if (cache_key[line] != px) {
+                uint32_t slot = (px * 2654435761u) >> 22;
+                while (keys[slot] != 0xFFFFFFFFu && keys[slot] != px) slot = (slot + 1) & (PAL_SLOTS - 1);
+                if (keys[slot] == 0xFFFFFFFFu) {
+                    if (n >= max_palette) return max_palette + 1;
+                    keys[slot] = px;
+                    vals[slot] = (uint8_t)n;
+                    pal[n++] = px;
                 }
-                prev = last;
-                prev_idx = last_idx;
-                last = px;
-                last_idx = found;
+                cache_key[line] = px;
+                cache_idx[line] = vals[slot];
             }
-            *idx++ = last_idx;
+            *idx++ = cache_idx[line];
         }
     }
     return n;
@@ -139,21 +134,35 @@ static int64_t packed_row_bytes(int32_t w, int bits) { return ((int64_t)w * bits
 /* Packs w x h byte indices in place into rows of `bits`-bit indices, most significant first, each row
  * padded to a whole byte; returns the packed size. In place is safe: row r is written at or before
  * where it is read. */
+static inline void pack_row(uint8_t *out, const uint8_t *in, int32_t w, const int bits) {
+    const int per = 8 / bits;
+    int32_t c = 0;
+    for (; c + per <= w; out++) {
+        unsigned v = 0;
+        for (int j = 0; j < per; j++, c++) v = (v << bits) | in[c];
+        *out = (uint8_t)v;
+    }
+    if (c < w) {
+        unsigned v = 0;
+        int j = 0;
+        for (; c < w; j++, c++) v = (v << bits) | in[c];
+        *out = (uint8_t)(v << (bits * (per - j)));
+    }
+}
+
 static int64_t pack_indices(uint8_t *idx, int32_t w, int32_t h, int bits) {
     if (bits == 8) return (int64_t)w * h;
     const int64_t row_bytes = packed_row_bytes(w, bits);
-    const int per = 8 / bits;
     for (int32_t r = 0; r < h; r++) {
         const uint8_t *in = idx + (int64_t)r * w;
         uint8_t *out = idx + r * row_bytes;
-        for (int64_t b = 0; b < row_bytes; b++) {
-            uint8_t v = 0;
-            for (int j = 0; j < per; j++) {
-                const int64_t c = b * per + j;
-                v = (uint8_t)(v | ((c < w ? in[c] : 0) << (8 - bits * (j + 1))));
-            }
-            out[b] = v;
-        }
+        /* constant widths so that each gets its own unrolled loop */
+        if (bits == 1)
+            pack_row(out, in, w, 1);
+        else if (bits == 2)
+            pack_row(out, in, w, 2);
+        else
+            pack_row(out, in, w, 4);
     }
     return row_bytes * h;
 }
