@@ -126,6 +126,8 @@ class Decoder:
         if self._needs_keyframe:
             raise CodecError("decoder needs a keyframe")
         if (header.width, header.height) != (self.width, self.height):
+            # only an encoder we are out of step with (its keyframe lost) sends this
+            self._needs_keyframe = True
             raise CodecError(
                 f"update for {header.width}x{header.height} without a keyframe (frame is {self.width}x{self.height})"
             )

@@ -160,6 +160,14 @@ def test_lost_update_is_detected(pair: tuple[Encoder, Decoder, list[np.ndarray]]
     assert np.array_equal(fb[:, :, :3], frames[3][:, :, :3])
 
 
+def test_update_of_another_size_asks_for_a_keyframe(pair: tuple[Encoder, Decoder, list[np.ndarray]]) -> None:
+    _, dec, _ = pair
+    other = Encoder(W + 8, H)
+    other.encode(terminal(W + 8, H))
+    rejects(dec, other.encode(terminal(W + 8, H, seed=5)), "without a keyframe")
+    assert dec.needs_keyframe
+
+
 def test_new_size_without_keyframe_and_delta_before_any_keyframe() -> None:
     enc, dec = Encoder(W, H), Decoder(W, H)
     first = enc.encode(gradient(W, H))
