@@ -212,3 +212,19 @@ class AuditLog(Base):
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgentFavourite(Base):
+    """즐겨찾기: a URL, program or folder the agent opens on the customer's PC with one click (its profile;
+    see opensupport.server.api.favourites). The host opens an entry only from this list, by its id."""
+
+    __tablename__ = "agent_favourite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # url | program | folder
+    label: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(Text)
+    #: a program's arguments (a list of strings; empty for URLs and folders)
+    args: Mapped[list[str]] = mapped_column(JSON, default=list)
