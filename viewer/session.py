@@ -169,6 +169,7 @@ class ViewerSession:
         self.host_paused = False
         self.host_view_only = False
         self.updates_received = 0
+        self.keyframes_received = 0
         self.keyframe_requests = 0
         self.end_message: str | None = None
         self.ended = threading.Event()
@@ -234,8 +235,9 @@ class ViewerSession:
 
     async def _on_event(self, event: Event) -> None:
         match event:
-            case ScreenUpdate(data=data):
+            case ScreenUpdate(data=data, keyframe=keyframe):
                 self.updates_received += 1
+                self.keyframes_received += keyframe
                 try:
                     self.worker.submit(data, timeout=0)
                 except queue.Full:

@@ -271,3 +271,50 @@ def test_a_wrong_code_fails_clearly(xserver: XServer, shared_relay: RelayProcess
     finally:
         host.close()
         viewer.close()
+
+
+def test_a_hostile_viewer_neither_crashes_the_host_nor_reaches_another_monitor(
+    xserver: XServer, session: tuple[HostProcess, Viewer]
+) -> None:
+    from opensupport.protocol import KeyEvent, PointerEvent, WheelEvent
+
+    host, viewer = session
+    # A window on the right monitor, while the left one is shared: nothing may reach it.
+    outside = RecorderWindow(xserver.display, 820, 20, 300, 200)
+    try:
+        hostile = [
+            PointerEvent(-1, 10, 0),  # left of the shared monitor
+            PointerEvent(MONITORS[0][3] + 30, 50, 1),  # on the right monitor, button down
+            PointerEvent(900, 60, 0),
+            PointerEvent(5, 5, 0x8000),  # unknown button bits
+            KeyEvent(0xFED5, True),  # Terminate_Server: refused outright
+            KeyEvent(0x2FFFFFFF, True),  # no such keysym
+            KeyEvent(ord("q"), False),  # release of a key never pressed
+            WheelEvent(2000, 30, 0, 120),  # outside the monitor
+        ]
+        for event in hostile:
+            viewer.session.link_thread.call(viewer.session.link.send, event)
+        marker = SolidWindow(xserver.display, 200, 200, 90, 90, 0xAA3377)
+        try:
+            assert_screen_matches(xserver, viewer)  # the session goes on
+        finally:
+            marker.close()
+        assert host.proc.poll() is None
+        assert outside.pump() == []
+    finally:
+        outside.close()
+
+
+def test_a_decode_failure_asks_the_host_for_a_key_frame(
+    xserver: XServer, session: tuple[HostProcess, Viewer]
+) -> None:
+    from opensupport.codec import CodecError
+    from opensupport.viewer.decode import DecodeFailure
+
+    _, viewer = session
+    assert_screen_matches(xserver, viewer)
+    before = viewer.session.keyframes_received
+    viewer.window.bridge.decode_failed.emit(DecodeFailure(1, CodecError("test")))
+    wait_until(lambda: viewer.pump() or viewer.session.keyframes_received > before, what="a key frame")
+    assert viewer.session.keyframe_requests == 1
+    assert_screen_matches(xserver, viewer)
