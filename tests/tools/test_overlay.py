@@ -33,6 +33,16 @@ def grab(display: str, width: int, height: int) -> np.ndarray:
         return np.array(shot, dtype=np.uint8)[:, :, :3][:, :, ::-1]  # RGB
 
 
+def grab_until(display: str, check: Any, timeout: float = 10) -> np.ndarray:
+    """Grab until ``check(pixels)`` holds (the X server paints when it gets to it on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = grab(display, 800, 600)
+        if check(shot) or time.monotonic() > deadline:
+            return shot
+        time.sleep(0.05)
+
+
 class Lines:
     def __init__(self, stream: Any) -> None:
         self.queue: queue.Queue[str] = queue.Queue()
@@ -92,8 +102,7 @@ def test_overlay_strokes_show_in_the_capture_and_clicks_pass_through(xscreen: An
         out = Lines(probe.stdout)
         ready = json.loads(out.wait_for('"ready": 1'))
         assert ready["visible"] is True and ready["translucent"] is False  # Xvfb: no compositor
-        time.sleep(0.2)
-        after = grab(xscreen.display, 800, 600)
+        after = grab_until(xscreen.display, lambda p: tuple(p[300, 225]) == (0x1E, 0x88, 0xE5))
         # the strokes, at their place, in the colour sent (the centre of a wide line is exact)
         assert tuple(after[150, 100]) == (0xE5, 0x39, 0x35)
         assert tuple(after[100, 200]) == (0xE5, 0x39, 0x35)
@@ -135,8 +144,7 @@ def test_overlay_strokes_show_in_the_capture_and_clicks_pass_through(xscreen: An
         probe.stdin.write(json.dumps({"drawing_mode": False}) + "\n")
         probe.stdin.flush()
         out.wait_for('"ready": 3')
-        time.sleep(0.2)
-        shot = grab(xscreen.display, 800, 600)
+        shot = grab_until(xscreen.display, lambda p: tuple(p[435, 480]) != tuple(before[435, 480]))
         assert tuple(shot[435, 480]) != tuple(before[435, 480])  # the customer's red pen stroke
         xdotool(xscreen, "mousemove", "480", "435", "click", "1")
         below.wait_for("ButtonPress")
@@ -147,8 +155,7 @@ def test_overlay_strokes_show_in_the_capture_and_clicks_pass_through(xscreen: An
         probe.stdin.flush()
         ready = json.loads(out.wait_for('"ready": 4'))
         assert ready["visible"] is False
-        time.sleep(0.2)
-        assert np.array_equal(grab(xscreen.display, 800, 600), before)
+        assert np.array_equal(grab_until(xscreen.display, lambda p: np.array_equal(p, before)), before)
     finally:
         probe.stdin.close()
         try:
