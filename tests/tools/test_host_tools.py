@@ -335,3 +335,22 @@ def test_capture_notices_and_recording_keyframes() -> None:
     assert not off.host_tools.keyframe_allowed(KeyframeRequest(RECORDING_KEYFRAME_REASON))
     assert off.host_tools.keyframe_allowed(KeyframeRequest("decode failed"))
     assert Feature.SCREEN_RECORDING not in off.policy.allowed
+
+
+def test_a_process_of_another_user_is_not_ended_unless_allowed() -> None:
+    if os.geteuid() != 0:
+        pytest.fail("this test starts a process as user 'nobody' and needs root (as make test runs)")
+    other = subprocess.Popen(["sleep", "120"], user="nobody", cwd="/")
+    try:
+        tools = ToolsPair()
+        [reply] = raw_request(tools, TOPIC_PROCESS_END, {"id": 1, "pid": other.pid})
+        assert reply["ended"] is False and "another user" in reply["error"]
+        time.sleep(0.2)
+        assert other.poll() is None
+        tools.host_tools.processes.allow_other_users = True
+        [reply] = raw_request(tools, TOPIC_PROCESS_END, {"id": 2, "pid": other.pid})
+        assert reply["ended"] is True and not psutil.pid_exists(other.pid)
+    finally:
+        if other.poll() is None:
+            other.kill()
+        other.wait()
