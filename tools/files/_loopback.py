@@ -58,10 +58,15 @@ class Loopback:
             if not manager.handle(event):
                 self.events[to].append(event)
 
-    def run(self, max_records: int | None = None) -> bool:
+    def run(self, max_records: int | None = None, rounds: int | None = None) -> bool:
         """Move records both ways until both sides are quiet (True), or until ``max_records`` records
-        were moved (False: records pulled beyond that point are lost, as on a dropped link)."""
+        were moved (False: records pulled beyond that point are lost, as on a dropped link), or after
+        ``rounds`` rounds of pulling everything each side has (False; nothing is lost)."""
+        done_rounds = 0
         while True:
+            if rounds is not None and done_rounds >= rounds:
+                return False
+            done_rounds += 1
             moved = 0
             for role, peer in ((Role.VIEWER, Role.HOST), (Role.HOST, Role.VIEWER)):
                 self.transfers(role).pump()
