@@ -421,7 +421,10 @@ class HostSession:
             try:
                 target()
             except BaseException as exc:
-                log.exception("%s failed", threading.current_thread().name)
+                if isinstance(exc, HostError):  # the desktop refused: a message, not a traceback
+                    log.error("%s: %s", threading.current_thread().name, exc)
+                else:
+                    log.exception("%s failed", threading.current_thread().name)
                 self._errors.append(exc)
                 self._capture_ready.set()
                 if not self._stopping.is_set():

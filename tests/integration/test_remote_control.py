@@ -84,6 +84,8 @@ def test_framebuffer_equals_the_screen_after_each_update(
         window.close()
     assert_screen_matches(xserver, viewer)
     assert viewer.session.updates_received >= 5
+    # The status line's latency comes from pings answered by the host.
+    wait_until(lambda: viewer.window.model.meter.read().latency_ms is not None, what="a latency sample")
 
 
 def test_typing_through_the_viewer_lands_in_the_xterm(
