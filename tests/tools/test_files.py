@@ -29,6 +29,7 @@ from opensupport.tools.files import (
     Progress,
     UnsafeName,
     format_duration,
+    measure_throughput,
     safe_parts,
 )
 
@@ -332,42 +333,58 @@ def test_transfer_survives_a_dropped_and_resumed_link(dirs: tuple[Path, Path, Pa
     assert [type(e).__name__ for e in loop.events[Role.HOST]].count("Resumed") == 1
 
 
-def test_resume_at_an_offset_sends_only_the_rest(dirs: tuple[Path, Path, Path]) -> None:
-    """A fresh session: the receiver already holds the first part and accepts from there."""
-    agent, customer, _ = dirs
-    data = os.urandom(500_000)
-    (agent / "f.bin").write_bytes(data)
-    loop = Loopback(customer, agent, host_gate=allow_all_host())
+def chunk_offsets(loop: Loopback) -> list[int]:
+    """Record the offsets of the chunks the viewer sends from now on."""
     seen: list[int] = []
-    inner = loop.pair.viewer
+    session = loop.pair.viewer
+    original = session.send
 
-    class Spy:
-        role = inner.role
+    def spy(event: Event) -> None:
+        if isinstance(event, FileChunk):
+            seen.append(event.offset)
+        original(event)
 
-        def send(self, event: Event) -> None:
-            if isinstance(event, FileChunk):
-                seen.append(event.offset)
-            inner.send(event)
+    session.send = spy  # type: ignore[method-assign]
+    return seen
 
-        def file_credit(self) -> int:
-            return inner.file_credit()
 
-        def reliable_buffer_space(self) -> int:
-            return inner.reliable_buffer_space()
+@pytest.mark.parametrize("tamper", [False, True])
+def test_a_fresh_session_resumes_a_kept_partial_at_its_offset(
+    dirs: tuple[Path, Path, Path], tamper: bool
+) -> None:
+    """The first session dies for good half-way; the next one sends only the rest (or, if the kept
+    part does not match the file, the digest says so and nothing is kept)."""
+    agent, customer, _ = dirs
+    data = os.urandom(3_000_000)
+    (agent / "f.bin").write_bytes(data)
+    first = Loopback(customer, agent, host_gate=allow_all_host())
+    first.host = FileTransfers(first.pair.host, customer, gate=allow_all_host(), keep_partials=True)
+    first.viewer.send_paths([agent / "f.bin"])
+    assert not first.run(rounds=2)
+    first.host.close()  # the session is over
+    (partial,) = os.listdir(customer)
+    kept = (customer / partial).stat().st_size
+    assert partial.startswith(".opensupport-resume-") and 0 < kept < len(data)
+    if tamper:
+        with open(customer / partial, "r+b") as f:
+            f.write(b"X")
+    second = Loopback(customer, agent, host_gate=allow_all_host())
+    second.host = FileTransfers(second.pair.host, customer, gate=allow_all_host(), keep_partials=True)
+    offsets = chunk_offsets(second)
+    sent = second.viewer.send_paths([agent / "f.bin"])
+    second.run()
+    assert offsets[0] == kept
+    if tamper:
+        assert sent.state is BatchState.FAILED and "SHA-256 mismatch" in sent.error
+        assert os.listdir(customer) == []
+    else:
+        assert sent.state is BatchState.DONE
+        assert os.listdir(customer) == ["f.bin"] and (customer / "f.bin").read_bytes() == data
 
-    loop.viewer = FileTransfers(Spy(), agent)
-    batch = loop.viewer.send_paths([agent / "f.bin"])
-    loop.run()
-    # the host's manager accepted at 0; ask the sender directly for the tail, as a fresh receiver would
-    from opensupport.protocol import FileAccept
 
-    again = loop.viewer.send_paths([agent / "f.bin"])
-    tid = again.entries[0].transfer_id
-    loop.viewer.handle(FileAccept(tid, 400_000))
-    seen.clear()
-    loop.viewer.pump()
-    assert seen and seen[0] == 400_000
-    assert batch.state is BatchState.DONE
+def test_throughput_hook_moves_the_bytes(tmp_path: Path) -> None:
+    result = measure_throughput(3 * 1024 * 1024 + 5, tmp_path)
+    assert result["bytes"] == 3 * 1024 * 1024 + 5 and result["records"] > 3 * 1024 * 1024 / 8192
 
 
 def test_cancel_mid_transfer_deletes_the_partial_file(dirs: tuple[Path, Path, Path]) -> None:

@@ -286,6 +286,7 @@ class FileTransfers:
         gate: TransferGate | None = None,
         chunk_size: int = MAX_FILE_CHUNK_SIZE,
         clock: Callable[[], float] = time.monotonic,
+        keep_partials: bool = False,
     ) -> None:
         if not 1 <= chunk_size <= MAX_FILE_CHUNK_SIZE:
             raise ValueError(f"chunk_size must be 1..{MAX_FILE_CHUNK_SIZE}")
@@ -294,6 +295,7 @@ class FileTransfers:
         self._gate: TransferGate = gate if gate is not None else AllowAll()
         self._chunk = chunk_size
         self._clock = clock
+        self._keep_partials = keep_partials
         # Ids: the viewer's are odd, the host's even, so a FileCancel names exactly one thing.
         self._next_id = 1 if outbox.role is Role.VIEWER else 2
         self._peer_parity = 0 if outbox.role is Role.VIEWER else 1
@@ -403,8 +405,22 @@ class FileTransfers:
             self._stop_batch(batch, BatchState.CANCELLED, reason)
 
     def close(self) -> None:
-        """The session ended: stop everything, delete partial files, release descriptors."""
+        """The session ended: stop everything, release descriptors. Partial files are deleted, or, with
+        ``keep_partials``, kept (hidden) so that a later session can resume a top-level file at its
+        length (:class:`FileAccept` with an offset)."""
         with self.lock:
+            if self._keep_partials:
+                for sink in list(self._receiving.values()):
+                    if len(sink.parts) == 1:
+                        del self._receiving[sink.entry.transfer_id]
+                        os.close(sink.fd)
+                        os.rename(
+                            sink.temp,
+                            _partial_name(sink.entry),
+                            src_dir_fd=sink.dir_fd,
+                            dst_dir_fd=sink.dir_fd,
+                        )
+                        os.close(sink.dir_fd)
             for batch in list(self.batches.values()):
                 if batch.state not in _FINAL:
                     self._stop_batch(batch, BatchState.CANCELLED, "the session ended")
@@ -576,6 +592,16 @@ class FileTransfers:
                 self._fail_entry(batch, entry, reason)
                 self._queue.append(FileCancel(entry.transfer_id, f"refused: {reason}"[:200]))
                 continue
+            partial = self._open_partial(dir_fd, entry) if self._keep_partials and len(parts) == 1 else None
+            if partial is not None:
+                temp, fd, offset, sha = partial
+                sink = _Sink(entry, batch, dir_fd, temp, fd, parts, offset, sha)
+                self._receiving[entry.transfer_id] = sink
+                entry.state = "active"
+                batch.current = entry.path
+                batch.progress.update(batch.progress.done + offset, self._clock())
+                self._queue.append(FileAccept(entry.transfer_id, offset))
+                return
             try:
                 temp, fd = folder.create_temp(dir_fd)
             except OSError as exc:
@@ -589,6 +615,24 @@ class FileTransfers:
             self._queue.append(FileAccept(entry.transfer_id, 0))
             return
         self._finish(batch)
+
+    def _open_partial(self, dir_fd: int, entry: Entry) -> tuple[str, int, int, hashlib._Hash] | None:
+        """A partial copy kept from an earlier session (same name and size): its name, a descriptor at
+        its end, its length and the digest of what it holds. The final SHA-256 still covers the whole
+        file, so a partial that does not match the sender's file is caught and deleted at the end."""
+        name = _partial_name(entry)
+        try:
+            fd = os.open(name, os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+        except OSError:
+            return None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size > entry.size:
+            os.close(fd)
+            return None
+        sha = hashlib.sha256()
+        while data := os.read(fd, 1 << 20):
+            sha.update(data)
+        return name, fd, info.st_size, sha
 
     def _on_chunk(self, event: FileChunk) -> None:
         sink = self._receiving.get(event.transfer_id)
@@ -794,6 +838,12 @@ class FileTransfers:
     def _notify(self) -> None:
         for callback in self._listeners:
             callback()
+
+
+def _partial_name(entry: Entry) -> str:
+    """The hidden name a partial copy of ``entry`` is kept under between sessions."""
+    key = hashlib.sha256(f"{entry.path}\0{entry.size}".encode()).hexdigest()[:24]
+    return f".opensupport-resume-{key}.part"
 
 
 def _walk(paths: Iterable[Path], skipped: list[str]) -> Iterable[tuple[str, Path | None, int, bool]]:
