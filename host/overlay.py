@@ -28,7 +28,7 @@ import logging
 from collections.abc import Callable
 
 from opensupport.protocol import DrawingClear, DrawingStroke
-from opensupport.tools.drawing import Bounds, Drawing, StrokeBuilder
+from opensupport.tools.drawing import Bounds, Drawing, StrokeBuilder, StrokeThrottle
 from opensupport.tools.paint import ViewMapping, paint_strokes
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -47,6 +47,8 @@ __all__ = ["DrawingOverlay", "compositing_available"]
 
 log = logging.getLogger(__name__)
 
+#: Least time between two reshapes of the overlay after its strokes changed (ms).
+REFRESH_MS = 15
 #: How often the overlay raises itself above newly mapped windows (ms).
 RAISE_INTERVAL_MS = 500
 
@@ -86,6 +88,7 @@ class DrawingOverlay(QWidget):
         self.drawing = drawing
         self.on_customer_stroke = on_customer_stroke
         self.builder = StrokeBuilder(first_id=1)
+        self._throttle = StrokeThrottle(self._emit)
         self.translucent = compositing_available() if translucent is None else translucent
         self.drawing_mode = False
         self._frozen: QPixmap | None = None
@@ -102,13 +105,22 @@ class DrawingOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground, True)
         self.setWindowTitle("OpenSupport drawing")
         self.setGeometry(QRect(*geometry))
-        self._changed.connect(self.refresh, Qt.ConnectionType.QueuedConnection)
+        # Changes are coalesced: a flood of strokes costs one reshape per REFRESH_MS, not one per stroke.
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._changed.connect(self._schedule, Qt.ConnectionType.QueuedConnection)
         drawing.on_change = lambda _bounds: self._changed.emit()
         self._raise_timer = QTimer(self)
         self._raise_timer.timeout.connect(self._keep_on_top)
         self._raise_timer.start(RAISE_INTERVAL_MS)
         #: Repaints done (diagnostics and tests).
         self.refreshes = 0
+
+    def _schedule(self) -> None:
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
 
     def set_geometry(self, geometry: tuple[int, int, int, int]) -> None:
         """Follow another shared monitor."""
@@ -189,6 +201,7 @@ class DrawingOverlay(QWidget):
             self.refresh()
 
     def _emit(self, stroke: DrawingStroke | DrawingClear | None) -> None:
+        """Hand a customer stroke (or clear) to ``on_customer_stroke``."""
         if stroke is not None and self.on_customer_stroke is not None:
             try:
                 self.on_customer_stroke(stroke)
@@ -199,19 +212,19 @@ class DrawingOverlay(QWidget):
         """Start a stroke (drawing mode only)."""
         if self.drawing_mode and event.button() == Qt.MouseButton.LeftButton:
             p = event.position()
-            self._emit(self.builder.begin(round(p.x()), round(p.y())))
+            self._throttle.update(self.builder.begin(round(p.x()), round(p.y())))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         """Extend the stroke."""
         if self.drawing_mode and self.builder.drawing:
             p = event.position()
-            self._emit(self.builder.move(round(p.x()), round(p.y())))
+            self._throttle.update(self.builder.move(round(p.x()), round(p.y())))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         """Finish the stroke."""
         if self.drawing_mode and event.button() == Qt.MouseButton.LeftButton:
             p = event.position()
-            self._emit(self.builder.end(round(p.x()), round(p.y())))
+            self._throttle.update(self.builder.end(round(p.x()), round(p.y())), final=True)
 
     def clear_drawing(self) -> None:
         """The customer clears every stroke."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import itertools
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import NamedTuple
@@ -28,6 +29,7 @@ __all__ = [
     "Drawing",
     "Origin",
     "StrokeBuilder",
+    "StrokeThrottle",
     "stroke_bounds",
 ]
 
@@ -35,6 +37,8 @@ __all__ = [
 MAX_STROKES = 2048
 #: Colours offered in both UIs (0xRRGGBBAA): red, yellow highlighter, blue, green, black.
 DEFAULT_COLORS = (0xE53935FF, 0xFFEB3B80, 0x1E88E5FF, 0x43A047FF, 0x000000FF)
+#: Least time between two sends of a stroke that is still being drawn (seconds): 25 updates a second.
+SEND_INTERVAL = 0.04
 #: The highlighter's default alpha when the chosen colour is opaque.
 HIGHLIGHTER_ALPHA = 0x70
 
@@ -196,3 +200,40 @@ class StrokeBuilder:
         return DrawingStroke(
             self.next_id(), self.color, max(self.width, 8), ((x, y),), StrokeShape.TEXT, text
         )
+
+
+class StrokeThrottle:
+    """Passes on a stroke that is being drawn at most every ``interval`` seconds, and always its final
+    version: a pen stroke resends all its points each time, so sending every pointer move would cost the
+    square of its length on the wire."""
+
+    def __init__(
+        self,
+        send: Callable[[DrawingStroke], object],
+        interval: float = SEND_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self._interval = interval
+        self._clock = clock
+        self._pending: DrawingStroke | None = None
+        self._sent_at = -float("inf")
+        #: Versions passed on (diagnostics and tests).
+        self.sent = 0
+
+    def update(self, stroke: DrawingStroke | None, *, final: bool = False) -> None:
+        """A new version of the stroke being drawn (None: unchanged); ``final`` when it is finished."""
+        if stroke is not None:
+            if self._pending is not None and self._pending.stroke_id != stroke.stroke_id:
+                self._flush()  # a new stroke began (a long pen stroke continues in a new one)
+            self._pending = stroke
+        now = self._clock()
+        if self._pending is not None and (final or now - self._sent_at >= self._interval):
+            self._flush()
+            self._sent_at = now
+
+    def _flush(self) -> None:
+        stroke, self._pending = self._pending, None
+        if stroke is not None:
+            self.sent += 1
+            self._send(stroke)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opensupport.protocol import ControlMessage, DrawingClear, DrawingStroke, Event
-from opensupport.tools.drawing import Drawing, Origin, StrokeBuilder
+from opensupport.tools.drawing import Drawing, Origin, StrokeBuilder, StrokeThrottle
 from opensupport.tools.messages import (
     TOPIC_ALLOWED,
     TOPIC_CAPTURE,
@@ -185,6 +185,7 @@ class ViewerDrawing:
         self._send = send
         self.drawing = Drawing()
         self.builder = StrokeBuilder()
+        self.throttle = StrokeThrottle(send)
 
     def handle(self, event: Event) -> bool:
         """Take the host's strokes (the customer's drawing) and clears; False for other events."""
@@ -193,12 +194,12 @@ class ViewerDrawing:
             return True
         return False
 
-    def draw(self, stroke: DrawingStroke | None) -> None:
-        """The agent drew (or extended) a stroke: show it and send it."""
-        if stroke is None:
-            return
-        self.drawing.apply(Origin.AGENT, stroke)
-        self._send(stroke)
+    def draw(self, stroke: DrawingStroke | None, *, final: bool = True) -> None:
+        """The agent drew (or extended, ``final`` False while the button is held) a stroke: show it at
+        once, send it at most every SEND_INTERVAL and always when final."""
+        if stroke is not None:
+            self.drawing.apply(Origin.AGENT, stroke)
+        self.throttle.update(stroke, final=final)
 
     def clear(self) -> None:
         """The agent cleared the drawing (both sides')."""

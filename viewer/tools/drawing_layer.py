@@ -115,13 +115,13 @@ class DrawingLayer(QWidget):
             if ok and text:
                 self.place_text(point[0], point[1], text)
             return
-        self.viewer_drawing.draw(self.viewer_drawing.builder.begin(*point))
+        self.viewer_drawing.draw(self.viewer_drawing.builder.begin(*point), final=False)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         """Extend the stroke."""
         point = self._frame_point(event)
         if point is not None and self.viewer_drawing.builder.drawing:
-            self.viewer_drawing.draw(self.viewer_drawing.builder.move(*point))
+            self.viewer_drawing.draw(self.viewer_drawing.builder.move(*point), final=False)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         """Finish the stroke."""
