@@ -127,10 +127,11 @@ class HostTools:
 
     def customer_draw(self, event: DrawingStroke | DrawingClear) -> Event:
         """The customer drew (or cleared) on the overlay: apply it and return the event to send. Clearing
-        is always allowed (it is the customer's screen); drawing needs two-way drawing. Raises
-        FeatureDisabled."""
+        is always allowed (it is the customer's screen); drawing needs two-way drawing, and drawing itself
+        (two-way drawing is the agent's drawing made mutual). Raises FeatureDisabled."""
         if isinstance(event, DrawingStroke):
             self.policy.require(Feature.TWO_WAY_DRAWING)
+            self.policy.require(Feature.DRAWING)
         self.drawing.apply(Origin.CUSTOMER, event)
         return event
 
