@@ -359,11 +359,11 @@ def test_a_process_of_another_user_is_not_ended_unless_allowed() -> None:
 def test_customer_drawing_needs_both_options() -> None:
     stroke = DrawingStroke(1, 0xFF, 1, ((0, 0),))
     only_two_way = ToolsPair({"drawing": False, "two_way_drawing": True})
-    with pytest.raises(FeatureDisabled, match="^drawing is switched off"):
+    with pytest.raises(FeatureDisabled, match=r"^drawing is switched off"):
         only_two_way.host_tools.customer_draw(stroke)
     assert len(only_two_way.host_tools.drawing) == 0
     agent_only = ToolsPair({"drawing": True, "two_way_drawing": False})
-    with pytest.raises(FeatureDisabled, match="^two way drawing is switched off"):
+    with pytest.raises(FeatureDisabled, match=r"^two way drawing is switched off"):
         agent_only.host_tools.customer_draw(stroke)
     # the agent still draws
     assert raw_send(agent_only, stroke) == [] and len(agent_only.host_tools.drawing) == 1
