@@ -141,3 +141,23 @@ def test_uri_list_parsing() -> None:
     )
     assert decode_uri_list(hostile) == ["/fine"]
     assert os.sep == "/"
+
+
+def test_customer_pastes_what_the_agent_copied_and_nothing_else(tmp_path: Path) -> None:
+    customer, agent = tmp_path / "c", tmp_path / "a"
+    customer.mkdir()
+    agent.mkdir()
+    (agent / "fix.reg").write_bytes(b"REGEDIT4")
+    (agent / "agent-private.txt").write_bytes(b"the agent's own file")
+    loop, _, viewer_board, host_sync, viewer_sync, _, run = wire(defaults(), customer, agent)
+    loop.viewer._gate.announced = lambda: viewer_sync.announced  # type: ignore[attr-defined]
+    viewer_board.write(ClipboardContent(files=(str(agent / "fix.reg"),)))
+    run()
+    assert host_sync.remote_files == (str(agent / "fix.reg"),)
+    host_sync.paste_files(customer)  # the customer presses Ctrl+V
+    # a hostile host asks the agent's viewer for a file the agent never offered
+    hostile = loop.host.request(str(agent / "agent-private.txt"), customer)
+    run()
+    assert (customer / "fix.reg").read_bytes() == b"REGEDIT4"
+    assert not (customer / "agent-private.txt").exists()
+    assert "did not offer" in loop.host.request_errors[hostile]

@@ -445,3 +445,30 @@ def test_progress_speed_and_time_left() -> None:
     assert p.fraction == pytest.approx(0.4)
     assert format_duration(p.eta) == "0:06" and format_duration(3723) == "1:02:03"
     assert format_duration(None) == "--:--"
+
+
+def test_an_offer_larger_than_the_free_space_is_refused(
+    dirs: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent, customer, _ = dirs
+    (agent / "f.bin").write_bytes(b"x" * 1000)
+    import shutil as shutil_module
+
+    monkeypatch.setattr(
+        shutil_module, "disk_usage", lambda path: shutil_module._ntuple_diskusage(10**9, 10**9 - 999, 999)
+    )  # type: ignore[attr-defined]
+    loop = Loopback(customer, agent, host_gate=allow_all_host())
+    sent = loop.viewer.send_paths([agent / "f.bin"])
+    loop.run()
+    assert sent.state is BatchState.REFUSED and "disk space" in sent.error and os.listdir(customer) == []
+
+
+def test_a_flood_of_offers_is_bounded(dirs: tuple[Path, Path, Path]) -> None:
+    agent, customer, _ = dirs
+    gate = HostFileGate(HostPolicy(defaults()))  # consent asked: batches wait for the customer
+    loop = Loopback(customer, agent, host_gate=gate)
+    (agent / "a").write_bytes(b"a")
+    batches = [loop.viewer.send_paths([agent / "a"]) for _ in range(40)]
+    loop.run()
+    assert len(loop.host.consents) == 16
+    assert sum(b.state is BatchState.REFUSED for b in batches) == 24

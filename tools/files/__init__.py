@@ -6,7 +6,7 @@ from ._loopback import Loopback, measure_throughput
 from ._paths import DownloadFolder, safe_parts, unique_candidates
 from ._progress import Progress, format_duration, format_size
 from ._transfers import (
-    AllowAll,
+    AgentGate,
     Batch,
     BatchState,
     BatchView,
@@ -20,7 +20,7 @@ from ._transfers import (
 )
 
 __all__ = [
-    "AllowAll",
+    "AgentGate",
     "Batch",
     "BatchState",
     "BatchView",

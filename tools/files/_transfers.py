@@ -31,6 +31,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
+import shutil
 import stat
 import threading
 import time
@@ -60,7 +61,7 @@ from ._paths import DownloadFolder, safe_parts
 from ._progress import Progress
 
 __all__ = [
-    "AllowAll",
+    "AgentGate",
     "Batch",
     "BatchState",
     "BatchView",
@@ -74,6 +75,8 @@ __all__ = [
 ]
 
 FILE_EVENTS = (FileBatch, FileOffer, FileAccept, FileChunk, FileEnd, FileCancel, FileRequest)
+#: Incoming batches (and consent questions) open at once; a peer that floods offers is refused beyond.
+MAX_OPEN_BATCHES = 16
 #: Room left in the reliable buffer before a chunk is queued (message headers, a few control messages).
 _SLACK = 4096
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -137,14 +140,21 @@ class TransferGate(Protocol):
         ...
 
 
-class AllowAll:
-    """A gate that allows everything without asking (the agent's own viewer)."""
+@dataclass
+class AgentGate:
+    """The agent's side: it takes what the customer sends, and serves the customer only the files the
+    agent copied to the clipboard (``announced``); any other path a (possibly hostile) host asks for is
+    refused, so the agent's disk is never open to the customer's side."""
+
+    announced: Callable[[], frozenset[str]] = field(default=lambda: frozenset())
 
     def incoming_batch(self, batch: Batch, own_request: bool) -> Verdict:
         return Verdict.ALLOW
 
     def peer_request(self, path: str) -> Verdict:
-        return Verdict.ALLOW
+        if path in self.announced():
+            return Verdict.ALLOW
+        raise TransferRefused("the agent did not offer this file")
 
     def outgoing_batch(self, request_id: int) -> None:
         return None
@@ -275,7 +285,7 @@ class FileTransfers:
     """Both directions of file transfer for one end of a session (see the module docstring).
 
     ``download_dir`` receives what the peer sends unless a request names another folder; ``gate``
-    decides what the peer may do (default: everything, for the agent's side).
+    decides what the peer may do (default: :class:`AgentGate`, the agent's side).
     """
 
     def __init__(
@@ -292,7 +302,7 @@ class FileTransfers:
             raise ValueError(f"chunk_size must be 1..{MAX_FILE_CHUNK_SIZE}")
         self._outbox = outbox
         self.download_dir = Path(download_dir)
-        self._gate: TransferGate = gate if gate is not None else AllowAll()
+        self._gate: TransferGate = gate if gate is not None else AgentGate()
         self._chunk = chunk_size
         self._clock = clock
         self._keep_partials = keep_partials
@@ -494,6 +504,12 @@ class FileTransfers:
         if bid % 2 != self._peer_parity or bid in self.batches:
             self._queue.append(FileCancel(bid, "bad batch id"))
             return
+        open_batches = sum(
+            1 for b in self.batches.values() if b.direction is Direction.RECEIVE and b.state not in _FINAL
+        )
+        if open_batches >= MAX_OPEN_BATCHES:
+            self._queue.append(FileCancel(bid, "too many transfers at once"))
+            return
         batch = Batch(bid, Direction.RECEIVE, event.count, event.total, event.request_id)
         batch.progress = Progress(event.total)
         self.batches[bid] = batch
@@ -549,6 +565,10 @@ class FileTransfers:
             self._refuse_batch(batch, f"the download folder cannot be used: {exc.strerror}")
             return
         self._folders[batch.batch_id] = folder
+        free = shutil.disk_usage(folder.root).free
+        if batch.total > free:
+            self._refuse_batch(batch, f"not enough disk space ({batch.total} bytes offered, {free} free)")
+            return
         roots: dict[str, str] = {}
         self._roots[batch.batch_id] = roots
         batch.state = BatchState.ACTIVE
@@ -736,9 +756,11 @@ class FileTransfers:
             self._queue.append(FileCancel(rid, str(exc)[:200]))
             return
         if verdict is Verdict.ASK:
+            if len(self.consents) >= MAX_OPEN_BATCHES:
+                self._queue.append(FileCancel(rid, "too many questions at once"))
+                return
             self._pending_requests[rid] = event.path
-            name = event.path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-            self.consents[rid] = ConsentRequest(rid, Direction.SEND, name, 0)
+            self.consents[rid] = ConsentRequest(rid, Direction.SEND, event.path, 0)
             self._notify()
         else:
             self._serve_request(rid, event.path)
