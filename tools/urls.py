@@ -86,8 +86,11 @@ class Opener(Protocol):
 
 
 class DesktopOpener:
-    """The real desktop: ``webbrowser`` for URLs (``browser`` names a registered browser, None = the
-    default), ``xdg-open`` for folders, ``subprocess`` for programs."""
+    """The real desktop. URLs: ``xdg-open`` where it exists (Linux desktops; it hands the URL to the
+    default browser and returns at once), otherwise ``webbrowser`` (Windows, macOS); ``browser`` names a
+    browser registered with ``webbrowser`` to use instead. (``webbrowser`` itself can pick a console
+    browser on Linux and wait for it, which would stall the host.) Folders: ``xdg-open``. Programs:
+    ``subprocess``, detached. ``env`` replaces the environment of what is started."""
 
     def __init__(self, browser: str | None = None, *, env: Mapping[str, str] | None = None) -> None:
         self.browser = browser
@@ -95,6 +98,10 @@ class DesktopOpener:
 
     def open_url(self, url: str) -> None:
         """See :class:`Opener`."""
+        tool = shutil.which("xdg-open")
+        if self.browser is None and tool is not None:
+            self.run_program([tool, url])
+            return
         try:
             controller = webbrowser.get(self.browser)
         except webbrowser.Error as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -367,3 +368,21 @@ def test_customer_drawing_needs_both_options() -> None:
         agent_only.host_tools.customer_draw(stroke)
     # the agent still draws
     assert raw_send(agent_only, stroke) == [] and len(agent_only.host_tools.drawing) == 1
+
+
+def test_url_opens_through_xdg_open_with_the_customers_default_browser(tmp_path: Path) -> None:
+    if shutil.which("xdg-open") is None:
+        pytest.fail("xdg-open is missing: install xdg-utils")
+    out = tmp_path / "opened.txt"
+    script = tmp_path / "browser.sh"
+    script.write_text(f'#!/bin/sh\nprintf %s "$1" > {out}.tmp && mv {out}.tmp {out}\n')
+    script.chmod(0o755)
+    # no desktop environment: xdg-open hands the URL to $BROWSER, the customer's chosen browser
+    env = {"PATH": os.environ["PATH"], "BROWSER": str(script), "HOME": str(tmp_path)}
+    tools = ToolsPair(opener=DesktopOpener(env=env))
+    answer, refusal = tools.ask(lambda cb: tools.client.open_url("https://example.com/x?y=1", cb))
+    assert refusal is None and answer is not None
+    deadline = time.monotonic() + 10
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert out.read_text() == "https://example.com/x?y=1"
