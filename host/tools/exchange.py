@@ -1,0 +1,80 @@
+"""Chat, files and clipboard of one host session, in one object the session loop drives.
+
+    exchange = HostExchange(session, policy, download_dir=Path.home() / "Downloads", consent_answer=None)
+    for event in events:                      # on the session thread
+        answers = exchange.handle(event)      # None: not ours
+        for answer in answers or []: session.send(answer)
+    exchange.pump()                           # after each round: file chunks while credit allows
+    exchange.close()                          # at the end of the session
+
+The options are enforced here (through :class:`HostFileGate`, :class:`HostChat`, :func:`clipboard_rules`);
+the UI shows ``exchange.chat`` (a ChatView), ``exchange.files`` (HostFileWindow, which also asks for
+consent) and gives the clipboard a backend (``tools.clipboard_qt.QtClipboard``) whose changes call
+``exchange.clipboard.local_changed``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from opensupport.host.policy import HostPolicy
+from opensupport.host.tools.chat import HostChat
+from opensupport.host.tools.clipboard import HostClipboard, clipboard_rules
+from opensupport.host.tools.files import HostFileGate
+from opensupport.protocol import Event, Role, Session
+from opensupport.tools.chat import Chat, Transcript
+from opensupport.tools.clipboard import ClipboardBackend, ClipboardSync, MemoryClipboard
+from opensupport.tools.files import FileTransfers
+
+__all__ = ["HostExchange"]
+
+
+class HostExchange:
+    """The host's chat, file transfer and clipboard for one session (see the module docstring).
+
+    ``consent_answer``: None asks the customer (the UI answers ``files.answer_consent``); True/False is
+    the headless mode's configured answer. ``clipboard``: the system clipboard (default: one in memory,
+    for the headless mode).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        policy: HostPolicy,
+        *,
+        download_dir: Path,
+        consent_answer: bool | None = None,
+        clipboard: ClipboardBackend | None = None,
+        transcript: Transcript | None = None,
+        keep_partials: bool = True,
+    ) -> None:
+        self.policy = policy
+        self.gate = HostFileGate(policy, consent_answer)
+        self.files = FileTransfers(session, download_dir, gate=self.gate, keep_partials=keep_partials)
+        self.chat = HostChat(policy, Chat(Role.HOST, session.send, transcript))
+        self.clipboard = ClipboardSync(
+            session.send,
+            clipboard if clipboard is not None else MemoryClipboard(),
+            files=self.files,
+            **clipboard_rules(policy),  # type: ignore[arg-type]
+        )
+        self.gate.announced = lambda: self.clipboard.announced
+        self._clipboard = HostClipboard(self.clipboard)
+
+    def handle(self, event: Event) -> list[Event] | None:
+        """The answers to one event from the viewer (refusals), or None if it is not chat, file or
+        clipboard."""
+        if self.files.handle(event):
+            return []
+        answer = self.chat.handle(event)
+        if answer is not None:
+            return answer
+        return self._clipboard.handle(event)
+
+    def pump(self) -> None:
+        """Queue file chunks and control messages that may go now."""
+        self.files.pump()
+
+    def close(self) -> None:
+        """The session ended: partial files deleted (top-level ones kept for a later resume)."""
+        self.files.close()
