@@ -32,6 +32,7 @@ import contextlib
 import enum
 import inspect
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -130,6 +131,22 @@ class LinkResult:
     #: True when the peer closed the session, False when this side did.
     closed_by_peer: bool
     reason: str
+
+
+#: Unsent bytes the kernel may hold per connection (TCP_NOTSENT_LOWAT): beyond it, data waits in our own
+#: queue, where a record of higher priority can still go first.
+NOTSENT_LOWAT = 64 * 1024
+_TCP_NOTSENT_LOWAT = getattr(socket, "TCP_NOTSENT_LOWAT", 25)  # Linux's value; Python lacks the name
+
+
+def _limit_unsent(ws: Any) -> None:
+    """Keep the kernel's send queue short, so that priorities decide what leaves next (best effort:
+    TCP_NOTSENT_LOWAT exists on Linux and macOS)."""
+    sock = ws.transport.get_extra_info("socket") if getattr(ws, "transport", None) else None
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, _TCP_NOTSENT_LOWAT, NOTSENT_LOWAT)
 
 
 def relay_url(server: str) -> str:
@@ -339,6 +356,7 @@ class SessionLink:
             CONNECT_TIMEOUT,
         )
         self._ws = ws
+        _limit_unsent(ws)
         role = rv.Role.HOST if self.role is Role.HOST else rv.Role.VIEWER
         await ws.send(rv.encode_join(rv.Join(role, self.code.routing_id, resume=resume)))
 
@@ -548,6 +566,9 @@ class SessionLink:
                         await ws.send(record)  # waits while more than WRITE_LIMIT bytes are buffered
                 if not records:
                     break
+                # Let input, cursor and acknowledgements queued meanwhile reach the session before the
+                # next pull: they then leave ahead of the rest of a large frame.
+                await asyncio.sleep(0)
 
     async def _close_ws(self) -> None:
         ws, self._ws = self._ws, None

@@ -104,3 +104,34 @@ async def test_wrong_codes_fail_the_host_and_kill_the_code_after_five(relay: Rel
     with pytest.raises(RelayRefused) as refused:
         await asyncio.wait_for(late_host.task, 10)
     assert "no longer valid" in str(refused.value)
+
+
+async def test_input_and_cursor_overtake_a_large_frame(relay: RelayProcess) -> None:
+    import os
+
+    from opensupport.protocol import CursorPosition, KeyEvent, ScreenUpdate
+
+    code = SessionCode.generate()
+    host = Peer(Role.HOST, code, relay.url)
+    viewer = Peer(Role.VIEWER, code, relay.url)
+    await host.until_connected()
+    await viewer.until_connected()
+    assert host.link.send(ScreenUpdate(os.urandom(8 * 1024 * 1024), keyframe=True))
+    await asyncio.sleep(0.02)  # the frame is on its way: records of it are in the socket already
+    assert host.link.send(CursorPosition(12, 34))
+    assert viewer.link.send(KeyEvent(ord("k"), True))
+    order: list[str] = []
+    async with asyncio.timeout(30):
+        while len(order) < 2:
+            event = await viewer.events.get()
+            if isinstance(event, ScreenUpdate | CursorPosition):
+                order.append(type(event).__name__)
+    assert order == ["CursorPosition", "ScreenUpdate"]
+    # ... and the viewer's key reached the host without waiting for the frame's acknowledgement either.
+    async with asyncio.timeout(10):
+        while True:
+            event = await host.events.get()
+            if isinstance(event, KeyEvent):
+                break
+    viewer.link.close("done")
+    await asyncio.wait_for(asyncio.gather(host.task, viewer.task), 10)
