@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from opensupport.host.policy import Feature, HostPolicy
 from opensupport.protocol import ClipboardData, Event
 from opensupport.tools.clipboard import ClipboardSync
@@ -17,7 +19,7 @@ from opensupport.tools.messages import TOPIC_REFUSED, control
 __all__ = ["HostClipboard", "clipboard_rules"]
 
 
-def clipboard_rules(policy: HostPolicy) -> dict[str, object]:
+def clipboard_rules(policy: HostPolicy) -> dict[str, Callable[[], bool]]:
     """Keyword arguments for :class:`ClipboardSync` on the host: ``allow_text`` and ``allow_files``."""
     return {
         "allow_text": lambda: policy.allows(Feature.CONTROL),

@@ -56,7 +56,7 @@ class HostExchange:
             session.send,
             clipboard if clipboard is not None else MemoryClipboard(),
             files=self.files,
-            **clipboard_rules(policy),  # type: ignore[arg-type]
+            **clipboard_rules(policy),
         )
         self.gate.announced = lambda: self.clipboard.announced
         self._clipboard = HostClipboard(self.clipboard)
@@ -66,10 +66,10 @@ class HostExchange:
         clipboard."""
         if self.files.handle(event):
             return []
-        answer = self.chat.handle(event)
-        if answer is not None:
-            return answer
-        return self._clipboard.handle(event)
+        answer: list[Event] | None = self.chat.handle(event)
+        if answer is None:
+            answer = self._clipboard.handle(event)
+        return answer
 
     def pump(self) -> None:
         """Queue file chunks and control messages that may go now."""

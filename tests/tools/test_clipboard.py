@@ -43,7 +43,7 @@ def wire(options: dict[str, bool], customer: Path, agent: Path):  # type: ignore
     host_board, viewer_board = MemoryClipboard(), MemoryClipboard()
     gate = HostFileGate(policy)
     loop = Loopback(customer, agent, host_gate=gate)
-    host_sync = ClipboardSync(loop.pair.host.send, host_board, files=loop.host, **clipboard_rules(policy))  # type: ignore[arg-type]
+    host_sync = ClipboardSync(loop.pair.host.send, host_board, files=loop.host, **clipboard_rules(policy))
     gate.announced = lambda: host_sync.announced
     viewer_sync = ClipboardSync(loop.pair.viewer.send, viewer_board, files=loop.viewer)
     host_board.on_change = host_sync.local_changed
