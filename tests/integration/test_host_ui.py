@@ -1,4 +1,4 @@
-"""The host applet's window (offscreen) around a real session: banner, pause, stop, closing."""
+"""The host in this process: its window (offscreen) around a real session, and its flow control."""
 
 from __future__ import annotations
 
@@ -80,3 +80,44 @@ def test_stop_button_ends_the_session_and_says_so(
     finally:
         viewer.close()
         window.close()
+
+
+def test_a_stalled_viewer_makes_the_host_skip_to_the_newest_frame(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any
+) -> None:
+    import threading
+
+    from opensupport.host.session import HostSession
+    from opensupport.protocol import FRAME_WINDOW
+
+    code = SessionCode.generate()
+    host = HostSession(shared_relay.url, code, display=xserver.display)
+    host.start()
+    viewer = Viewer(qapp, shared_relay.url, code)
+    marker = SolidWindow(xserver.display, 10, 10, 64, 64, 0x000000)
+    release = threading.Event()
+    try:
+        wait_until(lambda: viewer.session.link.established, 20, "the session")
+        assert_screen_matches(xserver, viewer)
+        # The viewer stalls: its decoder blocks the session's thread, so nothing is acknowledged.
+        real_submit = viewer.session.worker.submit
+
+        def stalled_submit(data: bytes, timeout: float | None = None) -> int:
+            release.wait(30)
+            return real_submit(data)
+
+        viewer.session.worker.submit = stalled_submit  # type: ignore[method-assign]
+        sent_before = host.frames_sent
+        for i in range(40):  # 40 screen changes while the viewer is stalled
+            marker.recolour((i * 0x050301 + 0x102030) & 0xFFFFFF)
+            time.sleep(0.02)
+        # The host sent no more than the frame window allows; the other changes were not even encoded.
+        assert host.frames_sent - sent_before <= FRAME_WINDOW
+        release.set()
+        assert_screen_matches(xserver, viewer)  # the newest screen arrives once the viewer catches up
+        assert host.frames_sent - sent_before <= FRAME_WINDOW + 3
+    finally:
+        release.set()
+        marker.close()
+        viewer.close()
+        host.close()
