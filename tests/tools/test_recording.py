@@ -157,3 +157,34 @@ def test_export_mp4_has_every_frame_and_the_pixels(tmp_path: Path) -> None:
         expected = frame(3 + k)[:, :, 2::-1].astype(np.int16)
         assert picture.shape == expected.shape
         assert np.abs(picture.astype(np.int16) - expected).mean() < 4, k
+
+
+def test_any_damage_gives_a_recording_error_never_another_exception(tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    path = tmp_path / "good.osrec"
+    record_stream(path, frames=14)
+    good = path.read_bytes()
+    damaged = tmp_path / "damaged.osrec"
+
+    @given(
+        edits=st.lists(st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)), min_size=1, max_size=4),
+        cut=st.one_of(st.none(), st.integers(0, len(good))),
+    )
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def check(edits: list[tuple[int, int]], cut: int | None) -> None:
+        data = bytearray(good)
+        for offset, value in edits:
+            data[offset] = value
+        damaged.write_bytes(bytes(data[:cut]))
+        try:
+            with RecordingReader(damaged) as reader:
+                player = Player(reader)
+                for t in (0, reader.duration_ms // 2, reader.duration_ms):
+                    player.seek(t)
+                assert player.framebuffer.shape[2] == 4
+        except RecordingError:
+            pass
+
+    check()
