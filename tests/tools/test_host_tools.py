@@ -29,6 +29,7 @@ from opensupport.protocol import (
 )
 from opensupport.tools.drawing import Origin
 from opensupport.tools.messages import TOPIC_PROCESS_END, TOPIC_SYSINFO, TOPIC_URL_OPEN, ToolError
+from opensupport.tools.processes import EndResult, ProcessTable
 from opensupport.tools.urls import DesktopOpener, Favourite, FavouriteKind, Favourites, validate_url
 from tools_pair import ToolsPair
 
@@ -386,3 +387,49 @@ def test_url_opens_through_xdg_open_with_the_customers_default_browser(tmp_path:
     while not out.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert out.read_text() == "https://example.com/x?y=1"
+
+
+class RecordingTable(ProcessTable):
+    """Never ends anything: the fuzz test must not send SIGTERM to real processes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ended: list[int] = []
+
+    def end(self, pid: int, create_time: float | None) -> Any:
+        self.ended.append(pid)
+        return EndResult(pid, False, "fuzz")
+
+
+def test_any_request_gets_exactly_one_answer_and_never_an_exception() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from opensupport.host.policy import HostPolicy
+    from opensupport.host.tools.support import HostTools
+    from opensupport.server.options import defaults
+    from opensupport.tools.messages import TOOL_TOPICS
+
+    values = st.one_of(
+        st.none(), st.booleans(), st.integers(-(2**60), 2**60), st.floats(), st.text(max_size=30),
+        st.lists(st.integers(), max_size=3),
+    )  # fmt: skip
+    keys = st.sampled_from(["id", "pid", "url", "favourite", "kind", "active", "sort", "offset", "limit",
+                            "descending", "create_time"])  # fmt: skip
+    payload = st.one_of(
+        st.dictionaries(keys, values, max_size=6).map(lambda d: json.dumps(d).encode()),
+        st.binary(max_size=40),
+    )
+    opener = FakeOpener()
+    table = RecordingTable()
+
+    @given(topic=st.sampled_from(sorted(TOOL_TOPICS)), data=payload, on=st.booleans())
+    @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def check(topic: str, data: bytes, on: bool) -> None:
+        options = {**defaults(), "system_info": on, "process_info": on, "send_url": on}
+        tools = HostTools(HostPolicy(options), processes=table, opener=opener)
+        replies = tools.handle(ControlMessage(topic, data))
+        assert replies is not None and len(replies) == 1 and isinstance(replies[0], ControlMessage)
+        json.loads(replies[0].data)
+
+    check()
+    assert all(url.startswith(("http://", "https://")) for url in opener.urls)
