@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import tracemalloc
 from pathlib import Path
@@ -472,3 +473,19 @@ def test_a_flood_of_offers_is_bounded(dirs: tuple[Path, Path, Path]) -> None:
     loop.run()
     assert len(loop.host.consents) == 16
     assert sum(b.state is BatchState.REFUSED for b in batches) == 24
+
+
+def test_bench_files_prints_its_figure(capsys: pytest.CaptureFixture[str]) -> None:
+    from opensupport.benchmarks.files import main
+
+    assert main(["--mib", "2", "--runs", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["runs"][0]["bytes"] == 2 * 1024 * 1024 and out["mb_per_s"] > 0
+
+
+def test_a_request_for_a_missing_path_is_answered_with_a_reason(dirs: tuple[Path, Path, Path]) -> None:
+    agent, customer, _ = dirs
+    loop = Loopback(customer, agent, host_gate=allow_all_host())
+    request = loop.viewer.request(str(customer / "nope.txt"))
+    loop.run()
+    assert "No such file" in loop.viewer.request_errors[request] and os.listdir(agent) == []

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import itertools
 import os
 import shutil
 import stat
@@ -344,7 +345,8 @@ class FileTransfers:
         with self.lock:
             self._gate.outgoing_batch(request_id)
             skipped: list[str] = []
-            found = list(_walk(paths, skipped))
+            # Stop walking one entry past the bound: a request for "/" must not walk the whole disk.
+            found = list(itertools.islice(_walk(paths, skipped), MAX_BATCH_ENTRIES + 1))
             if not found:
                 raise FileTransferError(
                     "nothing to send" + (f" ({', '.join(skipped)} left out)" if skipped else "")
