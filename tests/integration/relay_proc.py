@@ -34,10 +34,14 @@ class RelayProcess:
 
     def __init__(self, **settings: object) -> None:
         self.port = free_port()
-        # Generous limits: a lossless key frame of a whole screen is a few MB.
+        # Generous limits: a lossless key frame of a whole screen is a few MB, and every test joins
+        # from 127.0.0.1 (the per-address join rate would otherwise refuse the later tests).
         self.settings: dict[str, object] = {
             "session_bandwidth": 256 * 1024 * 1024,
             "session_burst": 64 * 1024 * 1024,
+            "joins_per_minute": 100_000,
+            "join_burst": 10_000,
+            "max_routing_ids_per_ip": 10_000,
             **settings,
         }
         self.proc: subprocess.Popen[bytes] | None = None
