@@ -151,7 +151,7 @@ def test_click_drag_and_wheel_reach_a_real_window(
 
 
 def test_switching_monitors(xserver: XServer, session: tuple[HostProcess, Viewer]) -> None:
-    from opensupport.viewer.events import SelectMonitor
+    from opensupport.viewer.events import ButtonPress, ButtonRelease, MouseButton, SelectMonitor
 
     _, viewer = session
     wait_until(lambda: viewer.pump() or len(viewer.window.model.monitors.monitors) == 2, what="two monitors")
@@ -166,6 +166,18 @@ def test_switching_monitors(xserver: XServer, session: tuple[HostProcess, Viewer
         wait_until(lambda: viewer.pump() or viewer.window.model.monitors.selected == 1, what="selection")
         marker.move(1000, 200)
         assert_screen_matches(xserver, viewer, monitor=1)
+        # Input follows: frame pixel (60, 70) of the right monitor is root pixel (860, 70).
+        recorder = RecorderWindow(xserver.display, 850, 50, 100, 80)
+        try:
+            viewer.sink.send(ButtonPress(MouseButton.LEFT, 60, 70))
+            viewer.sink.send(ButtonRelease(MouseButton.LEFT, 60, 70))
+            events = recorder.wait_for(lambda ev: any(e.kind == "button-release" for e in ev), "the click")
+            assert [(e.kind, e.x, e.y) for e in events if e.kind != "motion"] == [
+                ("button-press", 10, 20),
+                ("button-release", 10, 20),
+            ]
+        finally:
+            recorder.close()
         viewer.sink.send(SelectMonitor(0))
         assert_screen_matches(xserver, viewer, monitor=0)
     finally:
