@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from e2e import SolidWindow, Viewer, XServer, assert_screen_matches, wait_until
+from e2e import RecorderWindow, SolidWindow, Viewer, XServer, assert_screen_matches, wait_until
 from opensupport.protocol import SessionCode
 from relay_proc import RelayProcess
 
@@ -48,6 +48,17 @@ def test_banner_pause_and_closing_the_window(xserver: XServer, shared_relay: Rel
             viewer.pump()
             time.sleep(0.01)
         assert viewer.session.updates_received == frames
+        # ... and no input reaches the desktop while paused.
+        from opensupport.viewer.events import ButtonPress, ButtonRelease, MouseButton
+
+        recorder = RecorderWindow(xserver.display, 500, 50, 120, 100)
+        try:
+            viewer.sink.send(ButtonPress(MouseButton.LEFT, 510, 60))
+            viewer.sink.send(ButtonRelease(MouseButton.LEFT, 510, 60))
+            time.sleep(0.3)
+            assert [e for e in recorder.pump() if e.kind != "motion"] == []
+        finally:
+            recorder.close()
         window.pause_button.click()  # resume: the screen catches up
         wait_until(lambda: viewer.pump() or not viewer.session.host_paused, what="the resume")
         assert_screen_matches(xserver, viewer)
