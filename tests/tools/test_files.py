@@ -290,15 +290,15 @@ def test_option_off_is_refused_on_the_host_whatever_the_viewer_sends(
     # A modified viewer does not wait for an accept: it pushes the whole file at once.
     payload = b"unwanted" * 1000
     viewer = loop.pair.viewer
-    viewer.send(FileBatch(1, 1, len(payload)))
-    viewer.send(FileOffer(3, "unwanted.bin", len(payload), batch_id=1))
-    viewer.send(FileChunk(3, 0, payload))
-    viewer.send(FileEnd(3, hashlib.sha256(payload).digest()))
+    viewer.send(FileBatch(1001, 1, len(payload)))
+    viewer.send(FileOffer(1003, "unwanted.bin", len(payload), batch_id=1001))
+    viewer.send(FileChunk(1003, 0, payload))
+    viewer.send(FileEnd(1003, hashlib.sha256(payload).digest()))
     request = loop.viewer.request(str(customer / "private.txt"))
     loop.run()
     if option == "send_files":
-        assert loop.host.batches[1].state is BatchState.REFUSED
-        assert "switched off" in loop.host.batches[1].error
+        assert loop.host.batches[1001].state is BatchState.REFUSED
+        assert "switched off" in loop.host.batches[1001].error
         assert sorted(os.listdir(customer)) == ["private.txt"]
         assert (agent / "private.txt").read_bytes() == b"private"
     else:
@@ -489,3 +489,20 @@ def test_a_request_for_a_missing_path_is_answered_with_a_reason(dirs: tuple[Path
     request = loop.viewer.request(str(customer / "nope.txt"))
     loop.run()
     assert "No such file" in loop.viewer.request_errors[request] and os.listdir(agent) == []
+
+
+def test_a_request_is_answered_once_and_only_with_what_was_asked(dirs: tuple[Path, Path, Path]) -> None:
+    """A hostile host cannot use the agent's request to push other files, or more batches."""
+    agent, customer, _ = dirs
+    (customer / "report.pdf").write_bytes(b"%PDF")
+    loop = Loopback(customer, agent, host_gate=allow_all_host())
+    rid = loop.viewer.request(str(customer / "report.pdf"))
+    viewer = loop.viewer
+    viewer.handle(FileBatch(2, 1, 4, request_id=rid))
+    viewer.handle(FileOffer(4, "evil.desktop", 4, batch_id=2))
+    viewer.handle(FileBatch(6, 1, 4, request_id=rid))
+    viewer.handle(FileOffer(8, "report.pdf", 4, batch_id=6))
+    loop.run()
+    assert viewer.batches[2].state is BatchState.REFUSED and "asked for" in viewer.batches[2].error
+    assert viewer.batches[6].state is BatchState.REFUSED and "no request" in viewer.batches[6].error
+    assert os.listdir(agent) == []

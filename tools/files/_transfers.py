@@ -194,6 +194,7 @@ class Batch:
     folder: Path | None = None  #: receiver: where it goes
     progress: Progress = field(default_factory=lambda: Progress(0))
     current: str = ""  #: the entry being streamed
+    expected_root: str = ""  #: receiver: the name a requested path must arrive as
 
     @property
     def title(self) -> str:
@@ -516,11 +517,13 @@ class FileTransfers:
         batch.progress = Progress(event.total)
         self.batches[bid] = batch
         if event.request_id:
-            request = self._requests.get(event.request_id)
+            # One answer per request: a peer cannot reuse our request to push more batches.
+            request = self._requests.pop(event.request_id, None)
             if request is None:
                 self._refuse_batch(batch, "answers no request of ours")
                 return
             batch.folder = request.into
+            batch.expected_root = request.path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
         else:
             batch.folder = self.download_dir
 
@@ -544,6 +547,9 @@ class FileTransfers:
             return
         if sum(e.size for e in batch.entries) != batch.total:
             self._refuse_batch(batch, "the offers do not add up to the announced size")
+            return
+        if batch.expected_root and any(e.path.split("/", 1)[0] != batch.expected_root for e in batch.entries):
+            self._refuse_batch(batch, f"the answer is not {batch.expected_root!r}, which was asked for")
             return
         try:
             verdict = self._gate.incoming_batch(batch, batch.request_id != 0)
@@ -813,6 +819,7 @@ class FileTransfers:
                     self._fail_entry(batch, entry, reason, state="cancelled")
                 self._accept_next(batch)
         elif cid in self._requests:
+            del self._requests[cid]
             self.request_errors[cid] = reason
             self._notify()
 
