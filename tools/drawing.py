@@ -31,6 +31,7 @@ __all__ = [
     "StrokeBuilder",
     "StrokeThrottle",
     "stroke_bounds",
+    "stroke_growth",
 ]
 
 #: Most strokes kept at once (both sides together).
@@ -66,6 +67,22 @@ class Bounds(NamedTuple):
         x1 = max(self.x + self.w, other.x + other.w)
         y1 = max(self.y + self.h, other.y + other.h)
         return Bounds(x0, y0, x1 - x0, y1 - y0)
+
+
+def stroke_growth(old: DrawingStroke, new: DrawingStroke) -> DrawingStroke | None:
+    """What ``new`` adds to ``old`` when it only grows (a pen or highlighter stroke being drawn: same
+    look, the old points followed by more): the new segment, starting at the old last point. None when
+    ``new`` changes ``old`` in any other way (it must then be painted afresh)."""
+    if (
+        new.shape not in (StrokeShape.PEN, StrokeShape.HIGHLIGHTER)
+        or (new.shape, new.color, new.width, new.stroke_id)
+        != (old.shape, old.color, old.width, old.stroke_id)
+        or len(new.points) <= len(old.points)
+        or new.points[: len(old.points)] != old.points
+    ):
+        return None
+    tail = new.points[len(old.points) - 1 :]
+    return DrawingStroke(new.stroke_id, new.color, new.width, tail, new.shape)
 
 
 def stroke_bounds(stroke: DrawingStroke) -> Bounds:
@@ -116,6 +133,11 @@ class Drawing:
         """Every stroke with who drew it, in drawing order (a copy)."""
         with self._lock:
             return [(origin, stroke) for (origin, _), stroke in self._strokes.items()]
+
+    def keyed(self) -> list[tuple[tuple[Origin, int], DrawingStroke]]:
+        """Every stroke with its key ``(origin, stroke_id)``, in drawing order (a copy)."""
+        with self._lock:
+            return list(self._strokes.items())
 
     def __len__(self) -> int:
         with self._lock:
