@@ -188,6 +188,10 @@ class HostSession:
     ``server`` is the server URL, ``code`` the session code the customer typed. ``display`` is the X
     display (None: ``$DISPLAY``). ``on_status`` is called (from any of the session's threads) whenever
     :class:`HostStatus` changes. The factories exist for other platforms and for tests.
+
+    ``on_event`` sees every protocol event after the core handled it (on the link's thread: chat, files,
+    clipboard, drawing and the like belong to it); ``keyframe_allowed`` may refuse a viewer's key-frame
+    request (a flood); after a resume the key frame is sent whatever it says.
     """
 
     def __init__(
@@ -203,6 +207,8 @@ class HostSession:
         open_input_backend: Callable[[str | None], InputBackend] | None = None,
         open_cursor_source: Callable[[str | None, CaptureMonitor], CursorSource] | None = None,
         encoder_threads: int = 1,
+        on_event: Callable[[Event], None] | None = None,
+        keyframe_allowed: Callable[[KeyframeRequest], bool] | None = None,
     ) -> None:
         self._display = display
         self._on_status = on_status
@@ -230,6 +236,8 @@ class HostSession:
         self.keyframes_sent = 0
         self.link = SessionLink(Role.HOST, code, server, self._on_event, on_state=self._on_link_state)
         self._link_thread = LinkThread(self.link, on_end=self._on_link_end, name="opensupport-host-link")
+        self._extra_handler = on_event
+        self._keyframe_allowed = keyframe_allowed
         self._threads = [
             threading.Thread(target=self._guard(self._capture_main), name="opensupport-capture", daemon=True),
             threading.Thread(target=self._guard(self._cursor_main), name="opensupport-cursor", daemon=True),
@@ -294,7 +302,20 @@ class HostSession:
         self._join_threads(timeout)
 
     # -- the link's loop --------------------------------------------------------------------------------------
+    @property
+    def link_thread(self) -> LinkThread:
+        """The thread the link runs on: ``link_thread.call(link.send, event)`` sends from any thread."""
+        return self._link_thread
+
     def _on_event(self, event: Event) -> None:
+        self._handle_event(event)
+        if self._extra_handler is not None:
+            try:
+                self._extra_handler(event)
+            except Exception:
+                log.exception("the session's extra event handler failed on %s", type(event).__name__)
+
+    def _handle_event(self, event: Event) -> None:
         match event:
             case HandshakeComplete() | Resumed():
                 self._translator.reset()
@@ -308,8 +329,13 @@ class HostSession:
             case FrameAcknowledged():
                 self._refresh_token()
             case KeyframeRequest():
-                self._keyframe_wanted.set()
-                self._refresh_token()
+                if (
+                    self._keyframe_allowed is None
+                    or self._keyframe_allowed(event)
+                    or event.reason == "resume"
+                ):
+                    self._keyframe_wanted.set()
+                    self._refresh_token()
             case KeyEvent() | PointerEvent() | WheelEvent():
                 self._input_message(event)
             case ControlMessage(topic=topic, data=data):

@@ -141,7 +141,8 @@ class ViewerSession:
     """Connects a ``ViewerWindow`` to a host through the relay (see the module docstring).
 
     ``on_end(message)`` is called (from the link's thread) with a sentence for the agent when the session
-    ends, however it ends.
+    ends, however it ends. ``on_event`` sees every protocol event after the session handled it (on the
+    link's thread; chat, files, clipboard, drawing belong to it).
     """
 
     def __init__(
@@ -152,12 +153,14 @@ class ViewerSession:
         *,
         guard: CodeGuard | None = None,
         on_end: Callable[[str], None] | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         from opensupport.codec import Decoder
 
         self.window = window
         self.code = code
         self._on_end = on_end
+        self._extra_handler = on_event
         self.link = SessionLink(
             Role.VIEWER, code, server, self._on_event, guard=guard, on_state=self._on_link_state
         )
@@ -234,6 +237,14 @@ class ViewerSession:
             await asyncio.sleep(PING_INTERVAL)
 
     async def _on_event(self, event: Event) -> None:
+        await self._handle_event(event)
+        if self._extra_handler is not None:
+            try:
+                self._extra_handler(event)
+            except Exception:
+                log.exception("the session's extra event handler failed on %s", type(event).__name__)
+
+    async def _handle_event(self, event: Event) -> None:
         match event:
             case ScreenUpdate(data=data, keyframe=keyframe):
                 self.updates_received += 1

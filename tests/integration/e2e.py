@@ -222,7 +222,14 @@ class XtermCat:
 class Viewer:
     """The agent's viewer window (offscreen) and its session."""
 
-    def __init__(self, qapp: Any, url: str, code: SessionCode, guard: CodeGuard | None = None) -> None:
+    def __init__(
+        self,
+        qapp: Any,
+        url: str,
+        code: SessionCode,
+        guard: CodeGuard | None = None,
+        on_event: Callable[[Any], None] | None = None,
+    ) -> None:
         from opensupport.viewer.display import DisplayModel
         from opensupport.viewer.session import ViewerSession
         from opensupport.viewer.ui.window import ViewerWindow
@@ -230,7 +237,7 @@ class Viewer:
         self.qapp = qapp
         self.window = ViewerWindow(DisplayModel())
         self.window.show()
-        self.session = ViewerSession(self.window, url, code, guard=guard)
+        self.session = ViewerSession(self.window, url, code, guard=guard, on_event=on_event)
         self.session.start()
         self.sink = self.session.sink
 

@@ -132,3 +132,39 @@ def test_a_stalled_viewer_makes_the_host_skip_to_the_newest_frame(
         marker.close()
         viewer.close()
         host.close()
+
+
+def test_other_events_reach_the_extra_handlers_both_ways(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any
+) -> None:
+    from opensupport.host.session import HostSession
+    from opensupport.protocol import ChatMessage, KeyframeRequest
+
+    code = SessionCode.generate()
+    host_events: list[object] = []
+    viewer_events: list[object] = []
+    host = HostSession(
+        shared_relay.url,
+        code,
+        display=xserver.display,
+        on_event=host_events.append,
+        keyframe_allowed=lambda request: request.reason != "refused",
+    )
+    host.start()
+    viewer = Viewer(qapp, shared_relay.url, code, on_event=viewer_events.append)
+    try:
+        wait_until(lambda: viewer.session.link.established, 20, "the session")
+        assert_screen_matches(xserver, viewer)
+        viewer.session.link_thread.call(viewer.session.link.send, ChatMessage("안녕하세요"))
+        host.link_thread.call(host.link.send, ChatMessage("hello"))
+        wait_until(lambda: ChatMessage("안녕하세요") in host_events, what="the chat line at the host")
+        wait_until(lambda: ChatMessage("hello") in viewer_events, what="the chat line at the viewer")
+        keyframes = viewer.session.keyframes_received
+        viewer.session.link_thread.call(viewer.session.link.send, KeyframeRequest("refused"))
+        viewer.session.link_thread.call(viewer.session.link.send, KeyframeRequest("allowed"))
+        wait_until(lambda: viewer.session.keyframes_received == keyframes + 1, what="one key frame")
+        time.sleep(0.3)
+        assert viewer.session.keyframes_received == keyframes + 1  # the refused request made none
+    finally:
+        viewer.close()
+        host.close()
