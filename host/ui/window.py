@@ -7,11 +7,12 @@ does: the customer is always in control.
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import TYPE_CHECKING
 
 from opensupport.link import LinkState
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
 
@@ -133,6 +134,20 @@ def run_window(config: HostConfig) -> int:
         print(f"opensupport host: cannot share this screen: {exc}", file=sys.stderr, flush=True)
         return 1
     window.show()
-    code = int(app.exec())
+    # SIGINT/SIGTERM close the window like the customer would (ending the session at once). Python runs
+    # signal handlers only between bytecodes, so a timer wakes the interpreter while Qt's loop waits.
+    previous = {
+        sig: signal.signal(sig, lambda *_: QTimer.singleShot(0, window.close))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        code = int(app.exec())
+    finally:
+        wake.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     session.close()
     return code if session.error is None else 1

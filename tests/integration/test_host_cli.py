@@ -59,3 +59,36 @@ def test_no_display_fails_clearly(tmp_path: object) -> None:
     assert out.returncode == 1
     assert "cannot share this screen" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.xvfb
+def test_the_applet_with_its_window_ends_the_session_when_terminated(
+    xserver: XServer, shared_relay: object, qapp: object
+) -> None:
+    import subprocess
+    import sys
+
+    from e2e import Viewer, assert_screen_matches, wait_until
+    from opensupport.protocol import SessionCode
+
+    code = SessionCode.generate()
+    url = shared_relay.url  # type: ignore[attr-defined]
+    viewer = Viewer(qapp, url, code)
+    applet = subprocess.Popen(
+        [sys.executable, "-m", "opensupport", "host", "--server", url, "--code", str(code),
+         "--display", xserver.display],
+        env={**xserver.env(), "QT_QPA_PLATFORM": "offscreen"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: viewer.session.link.established, 30, "the session with the windowed applet")
+        assert_screen_matches(xserver, viewer)
+        applet.terminate()  # the window closes, as when the customer closes it
+        wait_until(viewer.session.ended.is_set, 10, "the viewer's session to end")
+        assert viewer.session.end_message == "The customer ended the session: the customer ended the session"
+        assert applet.wait(10) == 0
+    finally:
+        if applet.poll() is None:
+            applet.kill()
+        applet.communicate()
+        viewer.close()
