@@ -28,14 +28,13 @@ import logging
 from collections.abc import Callable
 
 from opensupport.protocol import DrawingClear, DrawingStroke
-from opensupport.tools.drawing import Bounds, Drawing, Origin, StrokeBuilder, StrokeThrottle, stroke_growth
-from opensupport.tools.paint import ViewMapping, paint_strokes
+from opensupport.tools.drawing import Bounds, Drawing, StrokeBuilder, StrokeThrottle
+from opensupport.tools.paint import StrokeCanvas, ViewMapping
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBitmap,
     QColor,
     QGuiApplication,
-    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -115,11 +114,10 @@ class DrawingOverlay(QWidget):
         self._raise_timer = QTimer(self)
         self._raise_timer.timeout.connect(self._keep_on_top)
         self._raise_timer.start(RAISE_INTERVAL_MS)
-        #: Repaints done, and how many of them painted every stroke afresh (diagnostics and tests).
+        #: Repaints done (diagnostics and tests).
         self.refreshes = 0
-        self.full_renders = 0
-        self._image = QImage()
-        self._painted: dict[tuple[Origin, int], DrawingStroke] = {}
+        #: The strokes' image (painted incrementally).
+        self.canvas = StrokeCanvas()
 
     def _schedule(self) -> None:
         if not self._refresh_timer.isActive():
@@ -141,7 +139,7 @@ class DrawingOverlay(QWidget):
         if len(self.drawing) == 0:
             self.hide()
             return
-        mask = QBitmap.fromImage(self._image.createAlphaMask())
+        mask = QBitmap.fromImage(self.canvas.image.createAlphaMask())
         if mask.isNull():
             self.hide()
             return
@@ -152,43 +150,7 @@ class DrawingOverlay(QWidget):
         self.update()
 
     def _render(self) -> None:
-        """Bring the strokes' image up to date. A stroke that only grew (a pen stroke being drawn) and a
-        new stroke are painted on top of what is there; anything else (a clear, a moved line, a stroke
-        dropped) repaints the whole image. Painting only what is new keeps a long drawing cheap: painting
-        a hundred strokes of a hundred points afresh costs about 16 ms at 1920x1080 here."""
-        size = self.size()
-        current = self.drawing.keyed()
-        additions: list[DrawingStroke] | None = []
-        if self._image.size() != size:
-            self._image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
-            additions = None
-        else:
-            keys = {key for key, _ in current}
-            if any(key not in keys for key in self._painted):
-                additions = None
-            for key, stroke in current:
-                if additions is None:
-                    break
-                old = self._painted.get(key)
-                if old is None:
-                    additions.append(stroke)
-                elif old != stroke:
-                    grown = stroke_growth(old, stroke)
-                    if grown is None:
-                        additions = None
-                    else:
-                        additions.append(grown)
-        if additions is None:
-            self._image.fill(Qt.GlobalColor.transparent)
-            additions = [stroke for _, stroke in current]
-            self.full_renders += 1
-        if additions:
-            painter = QPainter(self._image)
-            try:
-                paint_strokes(painter, additions, ViewMapping())
-            finally:
-                painter.end()
-        self._painted = dict(current)
+        self.canvas.update(self.drawing.keyed(), self.size(), ViewMapping())
 
     def _keep_on_top(self) -> None:
         if self.isVisible():
@@ -204,7 +166,7 @@ class DrawingOverlay(QWidget):
                 painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
             elif self._frozen is not None and self.drawing_mode:
                 painter.drawPixmap(0, 0, self._frozen)
-            painter.drawImage(event.rect(), self._image, event.rect())
+            painter.drawImage(event.rect(), self.canvas.image, event.rect())
         finally:
             painter.end()
 

@@ -7,13 +7,15 @@ customer's real screen (scale 1, the overlay's origin) and on the agent's scaled
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 
 from opensupport.protocol import DrawingStroke, StrokeShape
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
-__all__ = ["ViewMapping", "paint_strokes", "qcolor"]
+from .drawing import stroke_growth
+
+__all__ = ["StrokeCanvas", "ViewMapping", "paint_strokes", "qcolor"]
 
 
 class ViewMapping:
@@ -26,6 +28,10 @@ class ViewMapping:
         self.scale, self.dx, self.dy = scale, dx, dy
         self.scale_y = scale if scale_y is None else scale_y
 
+    def key(self) -> tuple[float, float, float, float]:
+        """What identifies the mapping (a canvas repaints everything when it changes)."""
+        return (self.scale, self.dx, self.dy, self.scale_y)
+
     def point(self, x: int, y: int) -> QPointF:
         """The painter point of a host pixel."""
         return QPointF(x * self.scale + self.dx, y * self.scale_y + self.dy)
@@ -34,6 +40,60 @@ class ViewMapping:
 def qcolor(rgba: int) -> QColor:
     """0xRRGGBBAA as a QColor."""
     return QColor((rgba >> 24) & 0xFF, (rgba >> 16) & 0xFF, (rgba >> 8) & 0xFF, rgba & 0xFF)
+
+
+class StrokeCanvas:
+    """The strokes painted into an image that is kept up to date by painting only what is new.
+
+    A new stroke, and a stroke that only grew (a pen stroke being drawn), are painted on top of what is
+    there; anything else (a clear, a moved line, a dropped stroke, another size or mapping) repaints the
+    whole image. Painting a hundred strokes of a hundred points afresh costs about 16 ms at 1920x1080
+    here; a growing stroke costs its new segment."""
+
+    def __init__(self) -> None:
+        self.image = QImage()
+        self._painted: dict[Hashable, DrawingStroke] = {}
+        self._mapping_key: tuple[float, float, float, float] | None = None
+        #: How many updates painted everything afresh (diagnostics and tests).
+        self.full_renders = 0
+
+    def invalidate(self) -> None:
+        """Paint everything afresh next time."""
+        self._mapping_key = None
+
+    def update(
+        self, strokes: Sequence[tuple[Hashable, DrawingStroke]], size: QSize, mapping: ViewMapping
+    ) -> QImage:
+        """Bring the image (``size``, premultiplied ARGB) up to ``strokes`` (keyed, in drawing order)."""
+        full = self.image.size() != size or self._mapping_key != mapping.key()
+        if full:
+            self.image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+            self._mapping_key = mapping.key()
+        additions: list[DrawingStroke] = []
+        keys = {key for key, _ in strokes}
+        full = full or any(key not in keys for key in self._painted)
+        for key, stroke in [] if full else strokes:
+            old = self._painted.get(key)
+            if old is None:
+                additions.append(stroke)
+            elif old != stroke:
+                grown = stroke_growth(old, stroke)
+                if grown is None:
+                    full = True
+                    break
+                additions.append(grown)
+        if full:
+            self.image.fill(Qt.GlobalColor.transparent)
+            additions = [stroke for _, stroke in strokes]
+            self.full_renders += 1
+        if additions and not self.image.isNull():
+            painter = QPainter(self.image)
+            try:
+                paint_strokes(painter, additions, mapping)
+            finally:
+                painter.end()
+        self._painted = dict(strokes)
+        return self.image
 
 
 def paint_strokes(painter: QPainter, strokes: Iterable[DrawingStroke], mapping: ViewMapping) -> None:

@@ -38,28 +38,27 @@ def test_growing_strokes_are_painted_incrementally_and_match_a_full_render(app: 
         Origin.AGENT, DrawingStroke(1, 0x00FF00FF, 6, ((10, 10), (300, 200)), StrokeShape.RECTANGLE)
     )
     overlay.refresh()
-    assert overlay.full_renders == 1
+    assert overlay.canvas.full_renders == 1
     stroke = builder.begin(50, 300)
     for i in range(1, 120):
         stroke = builder.move(50 + i * 4, 300 + int(40 * np.sin(i / 8))) or stroke
         drawing.apply(Origin.CUSTOMER, stroke)
         overlay.refresh()
-    assert overlay.full_renders == 1  # only new segments were painted
-    incremental = alpha(overlay._image)
+    assert overlay.canvas.full_renders == 1  # only new segments were painted
+    incremental = alpha(overlay.canvas.image)
     drawing.apply(Origin.AGENT, DrawingStroke(2, 0xFF0000FF, 3, ((0, 0), (5, 5)), StrokeShape.LINE))
     overlay.refresh()
-    assert overlay.full_renders == 1  # a new stroke goes on top
+    assert overlay.canvas.full_renders == 1  # a new stroke goes on top
     drawing.apply(Origin.AGENT, DrawingStroke(2, 0xFF0000FF, 3, ((0, 0), (600, 5)), StrokeShape.LINE))
     overlay.refresh()
-    assert overlay.full_renders == 2  # a line that moved: painted afresh
+    assert overlay.canvas.full_renders == 2  # a line that moved: painted afresh
     drawing.apply(Origin.AGENT, DrawingClear())
     for key_stroke in [(Origin.AGENT, DrawingStroke(1, 0x00FF00FF, 6, ((10, 10), (300, 200)), StrokeShape.RECTANGLE)),
                        (Origin.CUSTOMER, stroke)]:  # fmt: skip
         drawing.apply(*key_stroke)
-    overlay._painted = {}
-    overlay._image = QImage()
+    overlay.canvas.invalidate()
     overlay.refresh()
-    fresh = alpha(overlay._image)
+    fresh = alpha(overlay.canvas.image)
     assert np.count_nonzero((incremental > 0) != (fresh > 0)) < 0.001 * fresh.size
     assert np.count_nonzero(fresh) > 2000
     overlay.close()

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from opensupport.protocol import InvalidEvent, StrokeShape
 from opensupport.tools.drawing import DEFAULT_COLORS
-from opensupport.tools.paint import ViewMapping, paint_strokes, qcolor
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from opensupport.tools.paint import StrokeCanvas, ViewMapping, qcolor
+from PySide6.QtCore import QEvent, QObject, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton, QWidget
 
@@ -57,6 +57,7 @@ class DrawingLayer(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setGeometry(screen.rect())
+        self.canvas = StrokeCanvas()
         screen.installEventFilter(self)
         self._changed.connect(self.update, Qt.ConnectionType.QueuedConnection)
         viewer_drawing.drawing.on_change = lambda _bounds: self._changed.emit()
@@ -69,10 +70,11 @@ class DrawingLayer(QWidget):
             self.setGeometry(self.screen_widget.rect())
         return False
 
-    def mapping(self) -> ViewMapping:
-        """Frame pixels -> layer pixels, as the remote screen currently shows the picture."""
+    def mapping(self, ratio: float = 1.0) -> ViewMapping:
+        """Frame pixels -> layer pixels (device pixels with ``ratio``), as the remote screen shows the
+        picture now."""
         t = self.model.transform()
-        return ViewMapping(t.scale_x, t.origin_x, t.origin_y, t.scale_y)
+        return ViewMapping(t.scale_x * ratio, t.origin_x * ratio, t.origin_y * ratio, t.scale_y * ratio)
 
     def set_tool(self, tool: StrokeShape | None) -> None:
         """Choose a drawing tool, or None to go back to controlling the remote screen."""
@@ -90,14 +92,17 @@ class DrawingLayer(QWidget):
         self.viewer_drawing.builder.color = rgba
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """The strokes, mapped onto the picture."""
-        strokes = [s for _, s in self.viewer_drawing.drawing.strokes()]
+        """The strokes, mapped onto the picture: a blit of the canvas, which paints only what is new (the
+        remote screen repaints under the layer at the frame rate)."""
+        strokes = self.viewer_drawing.drawing.keyed()
         if not strokes:
             return
+        ratio = self.devicePixelRatioF()
+        image = self.canvas.update(strokes, self.size() * ratio, self.mapping(ratio))
+        image.setDevicePixelRatio(ratio)
         painter = QPainter(self)
         try:
-            painter.setClipRect(event.rect())
-            paint_strokes(painter, strokes, self.mapping())
+            painter.drawImage(QRectF(event.rect()), image, _scaled(event.rect(), ratio))
         finally:
             painter.end()
 
@@ -137,6 +142,10 @@ class DrawingLayer(QWidget):
             return False
         self.viewer_drawing.draw(stroke)
         return True
+
+
+def _scaled(rect: QRect, ratio: float) -> QRectF:
+    return QRectF(rect.x() * ratio, rect.y() * ratio, rect.width() * ratio, rect.height() * ratio)
 
 
 def _swatch(rgba: int) -> QIcon:
