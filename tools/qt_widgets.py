@@ -59,12 +59,21 @@ class _LineRelay(QObject):
 
 
 class ChatView(QWidget):
-    """The conversation (read-only, plain text: a peer's markup is never rendered) and an input line."""
+    """The conversation (read-only, plain text: a peer's markup is never rendered) and an input line.
+    ``say`` sends a line (default ``chat.say``; the host passes ``HostChat.say``, which checks the option)."""
 
-    def __init__(self, chat: Chat, post: Post = direct, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        chat: Chat,
+        post: Post = direct,
+        parent: QWidget | None = None,
+        *,
+        say: Callable[[str], object] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.chat = chat
         self._post = post
+        self._say = say if say is not None else chat.say
         self.log = QPlainTextEdit(readOnly=True)
         self.input = QLineEdit(placeholderText="메시지 입력")
         self.send_button = QPushButton("보내기")
@@ -94,7 +103,7 @@ class ChatView(QWidget):
 
         def say() -> None:
             try:
-                self.chat.say(text)
+                self._say(text)
             except Exception as exc:  # ChatError, FeatureDisabled on the host, a closed session...
                 self._relay.line.emit(exc)
 

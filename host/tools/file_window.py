@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from opensupport.tools.clipboard import ClipboardSync
 from opensupport.tools.files import ConsentRequest, Direction, FileTransfers, format_size
 from opensupport.tools.qt_widgets import Post, TransferTable, direct
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -55,7 +56,14 @@ class HostFileWindow(QWidget):
     consent dialogs as questions arrive."""
 
     def __init__(
-        self, transfers: FileTransfers, *, can_send: bool, post: Post = direct, parent: QWidget | None = None
+        self,
+        transfers: FileTransfers,
+        *,
+        can_send: bool,
+        clipboard: ClipboardSync | None = None,
+        paste_into: Path | None = None,
+        post: Post = direct,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("파일 전송")
@@ -65,9 +73,14 @@ class HostFileWindow(QWidget):
         self.send_button = QPushButton("상담원에게 파일 보내기...")
         self.send_button.setVisible(can_send)
         self.cancel_button = QPushButton("취소")
+        self.clipboard = clipboard
+        self.paste_into = paste_into if paste_into is not None else transfers.download_dir
+        self.paste_button = QPushButton("상담원이 복사한 파일 붙여넣기")
+        self.paste_button.setVisible(clipboard is not None)
         self.status = QLabel()
         row = QHBoxLayout()
         row.addWidget(self.send_button)
+        row.addWidget(self.paste_button)
         row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
@@ -79,6 +92,22 @@ class HostFileWindow(QWidget):
         transfers.add_listener(self._relay.changed.emit)  # from the session thread
         self.send_button.clicked.connect(self._choose_files)
         self.cancel_button.clicked.connect(self._cancel_selected)
+        self.paste_button.clicked.connect(self.paste)
+
+    @Slot()
+    def paste(self) -> None:
+        """Ctrl+V: fetch the files the agent copied into ``paste_into`` (refused when the option is off)."""
+        clipboard = self.clipboard
+        if clipboard is None:
+            return
+
+        def fetch() -> None:
+            try:
+                clipboard.paste_files(self.paste_into)
+            except Exception as exc:
+                self.status.setText(str(exc))
+
+        self._post(fetch)
 
     @Slot()
     def check_consents(self) -> None:

@@ -126,3 +126,36 @@ def test_host_consent_dialog_no_then_yes(app: QApplication, tmp_path: Path) -> N
         "완료",
     ]
     assert window.send_button.isHidden()
+
+
+def test_host_window_pastes_what_the_agent_copied_and_host_chat_checks_the_option(
+    app: QApplication, tmp_path: Path
+) -> None:
+    from opensupport.host.tools.exchange import HostExchange
+    from opensupport.tools.clipboard import ClipboardContent, MemoryClipboard
+    from opensupport.tools.qt_widgets import ChatView
+    from opensupport.viewer.tools.exchange import ViewerExchange
+    from test_exchange import drive
+
+    agent, customer = tmp_path / "agent", tmp_path / "customer"
+    agent.mkdir()
+    customer.mkdir()
+    (agent / "driver.inf").write_bytes(b"[Version]")
+    pair = ConnectionPair()
+    pair.handshake()
+    policy = HostPolicy({**defaults(), "text_chat": False})
+    host = HostExchange(pair.host, policy, download_dir=customer, consent_answer=True)
+    board = MemoryClipboard()
+    viewer = ViewerExchange(pair.viewer, download_dir=agent, clipboard=board)
+    board.on_change = viewer.clipboard.local_changed
+    board.write(ClipboardContent(files=(str(agent / "driver.inf"),)))
+    drive(pair, host, viewer)
+    window = HostFileWindow(host.files, can_send=False, clipboard=host.clipboard)
+    window.paste_button.click()  # the customer presses 붙여넣기
+    drive(pair, host, viewer)
+    assert (customer / "driver.inf").read_bytes() == b"[Version]"
+    chat = ChatView(host.chat.chat, say=host.chat.say)
+    chat.input.setText("hello")
+    chat.send_button.click()
+    app.processEvents()
+    assert "switched off" in chat.status.text() and host.chat.chat.transcript.lines == []
