@@ -29,7 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         for r in runs:
             print(
-                f"{r['bytes'] / 1e6:.0f} MB in {r['seconds']:.2f} s: {r['mb_per_s']:.0f} MB/s, {r['records']:.0f} records"
+                f"{r['bytes'] / 1e6:.0f} MB in {r['seconds']:.2f} s: {r['mb_per_s']:.0f} MB/s, "
+                f"{r['records']:.0f} records; sender alone {r['sender_mb_per_s']:.0f} MB/s, "
+                f"receiver alone {r['receiver_mb_per_s']:.0f} MB/s"
             )
         print(f"best: {best:.0f} MB/s (both ends in one thread)")
     return 0
