@@ -506,3 +506,38 @@ def test_a_request_is_answered_once_and_only_with_what_was_asked(dirs: tuple[Pat
     assert viewer.batches[2].state is BatchState.REFUSED and "asked for" in viewer.batches[2].error
     assert viewer.batches[6].state is BatchState.REFUSED and "no request" in viewer.batches[6].error
     assert os.listdir(agent) == []
+
+
+def test_both_directions_at_once_across_two_drops(dirs: tuple[Path, Path, Path]) -> None:
+    agent, customer, _ = dirs
+    up = customer / "dump.bin"
+    up.write_bytes(os.urandom(2_200_000))
+    down = agent / "update.bin"
+    down.write_bytes(os.urandom(2_700_000))
+    loop = Loopback(customer, agent, host_gate=allow_all_host())
+    to_customer = loop.viewer.send_paths([down])
+    to_agent = loop.host.send_paths([up])
+    assert not loop.run(max_records=90)  # records past the limit are lost with the link
+    loop.drop_and_resume(then_run=False)
+    assert not loop.run(max_records=loop.records + 200)
+    assert to_customer.state is BatchState.ACTIVE and to_agent.state is BatchState.ACTIVE
+    loop.drop_and_resume()
+    assert to_customer.state is BatchState.DONE and to_agent.state is BatchState.DONE
+    assert (customer / "update.bin").read_bytes() == down.read_bytes()
+    assert (agent / "dump.bin").read_bytes() == up.read_bytes()
+
+
+def test_pump_after_the_session_closed_does_nothing(dirs: tuple[Path, Path, Path]) -> None:
+    from opensupport.protocol import CloseSession
+
+    agent, customer, _ = dirs
+    (agent / "f.bin").write_bytes(os.urandom(3_000_000))
+    loop = Loopback(customer, agent, host_gate=allow_all_host())
+    loop.viewer.send_paths([agent / "f.bin"])
+    loop.run(rounds=2)
+    loop.pair.viewer.send(CloseSession("bye"))
+    loop.run()
+    loop.viewer.pump()  # no exception although the session takes nothing more
+    loop.host.close()
+    loop.viewer.close()
+    assert os.listdir(customer) == []

@@ -90,13 +90,15 @@ class Loopback:
             if not moved:
                 return True
 
-    def drop_and_resume(self) -> None:
-        """The transport fails (both sides see it end), both reconnect and resume; then run."""
+    def drop_and_resume(self, *, then_run: bool = True) -> None:
+        """The transport fails (both sides see it end), both reconnect and resume; then run (unless
+        ``then_run`` is False: the caller runs, perhaps into another drop)."""
         for role in (Role.HOST, Role.VIEWER):
             self._deliver_eof(role)
         self.pair.viewer.resume()
         self.pair.host.resume()
-        self.run()
+        if then_run:
+            self.run()
 
     def _deliver_eof(self, role: Role) -> None:
         session = self.pair.session(role)

@@ -54,6 +54,7 @@ from opensupport.protocol import (
     FileOffer,
     FileRequest,
     InvalidEvent,
+    LocalProtocolError,
     Role,
 )
 
@@ -464,42 +465,50 @@ class FileTransfers:
         return True
 
     def pump(self) -> None:
-        """Queue what may go out now: control messages, then chunks while credit and buffer allow."""
+        """Queue what may go out now: control messages, then chunks while credit and buffer allow.
+        Once the session no longer takes messages (closed or failed) this does nothing: call
+        :meth:`close`."""
         with self.lock:
-            out = self._outbox
-            while self._queue and out.reliable_buffer_space() > _SLACK:
-                out.send(self._queue.popleft())
-            if self._queue:
-                return
-            now = self._clock()
-            while self._sending:
-                source = self._sending[0]
-                entry, batch = source.entry, source.batch
-                remaining = entry.size - source.position
-                if remaining == 0:
-                    out.send(FileEnd(entry.transfer_id, source.sha.digest()))
-                    self._sending.popleft()
-                    os.close(source.fd)
-                    entry.state = "done"
-                    self._maybe_finish_sender(batch)
-                    continue
-                n = min(self._chunk, remaining)
-                if out.file_credit() < n or out.reliable_buffer_space() < n + _SLACK:
-                    break
-                data = _read_exactly(source.fd, n)
-                if len(data) != n:
-                    self._sending.popleft()
-                    os.close(source.fd)
-                    self._fail_entry(batch, entry, "the file changed while it was being sent")
-                    self._queue.append(FileCancel(entry.transfer_id, "the file changed while it was sent"))
-                    continue
-                source.sha.update(data)
-                out.send(FileChunk(entry.transfer_id, source.position, data))
-                source.position += n
-                batch.current = entry.path
-                batch.progress.update(batch.progress.done + n, now)
-            while self._queue and out.reliable_buffer_space() > _SLACK:
-                out.send(self._queue.popleft())
+            try:
+                self._pump()
+            except LocalProtocolError:
+                return  # the session is over; close() cleans up
+
+    def _pump(self) -> None:
+        out = self._outbox
+        while self._queue and out.reliable_buffer_space() > _SLACK:
+            out.send(self._queue.popleft())
+        if self._queue:
+            return
+        now = self._clock()
+        while self._sending:
+            source = self._sending[0]
+            entry, batch = source.entry, source.batch
+            remaining = entry.size - source.position
+            if remaining == 0:
+                out.send(FileEnd(entry.transfer_id, source.sha.digest()))
+                self._sending.popleft()
+                os.close(source.fd)
+                entry.state = "done"
+                self._maybe_finish_sender(batch)
+                continue
+            n = min(self._chunk, remaining)
+            if out.file_credit() < n or out.reliable_buffer_space() < n + _SLACK:
+                break
+            data = _read_exactly(source.fd, n)
+            if len(data) != n:
+                self._sending.popleft()
+                os.close(source.fd)
+                self._fail_entry(batch, entry, "the file changed while it was being sent")
+                self._queue.append(FileCancel(entry.transfer_id, "the file changed while it was sent"))
+                continue
+            source.sha.update(data)
+            out.send(FileChunk(entry.transfer_id, source.position, data))
+            source.position += n
+            batch.current = entry.path
+            batch.progress.update(batch.progress.done + n, now)
+        while self._queue and out.reliable_buffer_space() > _SLACK:
+            out.send(self._queue.popleft())
 
     # -- receiving -----------------------------------------------------------------------------------------
     def _on_batch(self, event: FileBatch) -> None:
