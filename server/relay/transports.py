@@ -353,6 +353,8 @@ async def serve_relay_only(host: str, port: int, config: RelayConfig | None = No
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # a client that never reads can hold a WebSocket close for ever; do not wait for it
+            timeout_graceful_shutdown=5,
             **uvicorn_settings(config),
         )
     )

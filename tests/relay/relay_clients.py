@@ -70,8 +70,10 @@ class TcpClient:
 
     async def close(self) -> None:
         self.writer.close()
-        with contextlib.suppress(OSError):
-            await self.writer.wait_closed()
+        try:
+            await asyncio.wait_for(self.writer.wait_closed(), 2)
+        except (OSError, TimeoutError):
+            self.writer.transport.abort()  # unsent data nobody will read
 
 
 class WsClient:
@@ -84,7 +86,9 @@ class WsClient:
     async def connect(cls, port: int, host: str = "127.0.0.1") -> WsClient:
         from websockets.asyncio.client import connect
 
-        ws = await connect(f"ws://{host}:{port}/relay", max_size=8 * 1024 * 1024, compression=None)
+        ws = await connect(
+            f"ws://{host}:{port}/relay", max_size=8 * 1024 * 1024, compression=None, close_timeout=1
+        )
         return cls(ws)
 
     async def send(self, message: bytes) -> None:
@@ -167,6 +171,7 @@ async def running_relay(config: RelayConfig = TEST_CONFIG) -> AsyncIterator[Runn
             port=ws_port,
             log_level="warning",
             lifespan="off",
+            timeout_graceful_shutdown=3,
             **uvicorn_settings(config),
         )
     )

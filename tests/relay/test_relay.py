@@ -7,6 +7,7 @@ import os
 import random
 import time
 
+import pytest
 from opensupport.protocol.rendezvous import RelayStatus, Role, encode_status
 from relay_clients import (
     TcpClient,
@@ -172,9 +173,15 @@ async def test_total_bandwidth_limit_is_shared() -> None:
         assert elapsed >= 1.1, f"400 kB at 250 kB/s took only {elapsed:.2f} s"
 
 
-async def test_backpressure_a_reader_that_stops_stops_the_writer() -> None:
+@pytest.mark.parametrize("viewer_transport", ["tcp", "websocket"])
+async def test_backpressure_a_reader_that_stops_stops_the_writer(viewer_transport: str) -> None:
     async with running_relay(relay_config(session_bandwidth=0.0)) as r:
-        host, viewer = await TcpClient.connect(r.tcp_port), await TcpClient.connect(r.tcp_port)
+        host = await TcpClient.connect(r.tcp_port)
+        viewer: TcpClient | WsClient
+        if viewer_transport == "tcp":
+            viewer = await TcpClient.connect(r.tcp_port)
+        else:
+            viewer = await WsClient.connect(r.ws_port)
         await pair(host, viewer, "bp")
         chunk = os.urandom(256 * 1024)
         sent = 0
@@ -195,6 +202,8 @@ async def test_backpressure_a_reader_that_stops_stops_the_writer() -> None:
         for i in range(sent):
             assert await viewer.recv() == chunk, f"record {i} lost or damaged"
         task.cancel()
+        await viewer.close()
+        await host.close()
 
 
 async def test_peer_left_and_resume_within_grace() -> None:
@@ -280,3 +289,30 @@ async def test_bad_input_never_hurts_the_relay() -> None:
         await pair(h, v, "after-the-storm")
         await h.send(b"ok")
         assert await v.recv() == b"ok"
+
+
+async def test_random_garbage_from_many_clients() -> None:
+    rng = random.Random(7)
+    async with running_relay(relay_config(max_message_size=4096, join_timeout=0.3)) as r:
+        for i in range(60):
+            kind = i % 4
+            if kind == 0:
+                raw = os.urandom(rng.randrange(0, 200))
+            elif kind == 1:  # a plausible frame header with a random body
+                body = os.urandom(rng.randrange(0, 60))
+                raw = len(body).to_bytes(4, "big") + body
+            elif kind == 2:  # a JOIN-looking body with random damage
+                body = bytearray(b"OSJ1\x01\x00\x05abcde")
+                body[rng.randrange(len(body))] = rng.randrange(256)
+                raw = len(body).to_bytes(4, "big") + bytes(body)
+            else:  # a length just over the bound
+                raw = (4097).to_bytes(4, "big") + os.urandom(100)
+            c = await TcpClient.connect(r.tcp_port)
+            await c.send_raw(raw)
+            if rng.random() < 0.5:
+                await c.close()
+        await asyncio.sleep(0.5)
+        h, v = await TcpClient.connect(r.tcp_port), await TcpClient.connect(r.tcp_port)
+        await pair(h, v, "still-standing")
+        await h.send(b"x" * 4096)
+        assert await v.recv() == b"x" * 4096
