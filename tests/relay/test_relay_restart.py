@@ -2,7 +2,7 @@
 
 Both ends reconnect with the resume flag and meet on the restarted relay; the sender resumes from the
 offset the receiver reports (an application-level resume in this test; the session protocol's own resume
-is exercised in test_encrypted.py), and the bytes arrive identical, in order, without gaps.
+is exercised in test_relay_encrypted.py), and the bytes arrive identical, in order, without gaps.
 """
 
 from __future__ import annotations
