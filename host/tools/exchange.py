@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opensupport.host.policy import HostPolicy
+from opensupport.host.policy import Feature, HostPolicy
 from opensupport.host.tools.chat import HostChat
 from opensupport.host.tools.clipboard import HostClipboard, clipboard_rules
 from opensupport.host.tools.files import HostFileGate
-from opensupport.protocol import Event, Role, Session
+from opensupport.protocol import ControlMessage, Event, Role, Session
 from opensupport.tools.chat import Chat, Transcript
 from opensupport.tools.clipboard import ClipboardBackend, ClipboardSync, MemoryClipboard
 from opensupport.tools.files import FileTransfers
+from opensupport.tools.files._listing import TOPIC_LIST, list_folder, parse_list_request
+from opensupport.tools.messages import TOPIC_REFUSED, ToolRequestError, control
 
 __all__ = ["HostExchange"]
 
@@ -62,14 +64,33 @@ class HostExchange:
         self._clipboard = HostClipboard(self.clipboard)
 
     def handle(self, event: Event) -> list[Event] | None:
-        """The answers to one event from the viewer (refusals), or None if it is not chat, file or
-        clipboard."""
+        """The answers to one event from the viewer (refusals, folder listings), or None if it is not
+        chat, file, folder listing or clipboard."""
         if self.files.handle(event):
             return []
+        if isinstance(event, ControlMessage) and event.topic == TOPIC_LIST:
+            return [self._list(event.data)]
         answer: list[Event] | None = self.chat.handle(event)
         if answer is None:
             answer = self._clipboard.handle(event)
         return answer
+
+    def _list(self, data: bytes) -> Event:
+        """A page of one of the customer's folders, for 파일 가져오기 (needs ``fetch_files``)."""
+        request_id: int | None = None
+        try:
+            request_id, path, offset = parse_list_request(data)
+            if not self.policy.allows(Feature.FETCH_FILES):
+                raise ToolRequestError("fetching files is switched off for this agent")
+            return list_folder(request_id, path, offset)
+        except ToolRequestError as exc:
+            payload = {
+                "id": request_id,
+                "request": TOPIC_LIST,
+                "tool": Feature.FETCH_FILES.value,
+                "reason": str(exc),
+            }
+            return control(TOPIC_REFUSED, payload)
 
     def pump(self) -> None:
         """Queue file chunks and control messages that may go now."""

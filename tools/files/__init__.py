@@ -2,6 +2,7 @@
 chunks, verified by SHA-256, written only inside the chosen folder. See :mod:`._transfers` for the flow."""
 
 from ._errors import FileTransferError, TransferRefused, UnsafeName
+from ._listing import TOPIC_LIST, TOPIC_LIST_RESULT, Listing, RemoteBrowser, list_folder
 from ._loopback import Loopback, measure_throughput
 from ._paths import DownloadFolder, safe_parts, unique_candidates
 from ._progress import Progress, format_duration, format_size
@@ -20,6 +21,8 @@ from ._transfers import (
 )
 
 __all__ = [
+    "TOPIC_LIST",
+    "TOPIC_LIST_RESULT",
     "AgentGate",
     "Batch",
     "BatchState",
@@ -30,15 +33,18 @@ __all__ = [
     "Entry",
     "FileTransferError",
     "FileTransfers",
+    "Listing",
     "Loopback",
     "Outbox",
     "Progress",
+    "RemoteBrowser",
     "TransferGate",
     "TransferRefused",
     "UnsafeName",
     "Verdict",
     "format_duration",
     "format_size",
+    "list_folder",
     "measure_throughput",
     "safe_parts",
     "unique_candidates",

@@ -8,7 +8,7 @@ from pathlib import Path
 from opensupport.protocol import ChatMessage, ClipboardData, Event, Role, Session
 from opensupport.tools.chat import Chat, Transcript
 from opensupport.tools.clipboard import ClipboardBackend, ClipboardSync, MemoryClipboard
-from opensupport.tools.files import AgentGate, FileTransfers
+from opensupport.tools.files import AgentGate, FileTransfers, RemoteBrowser
 
 __all__ = ["ViewerExchange"]
 
@@ -33,10 +33,11 @@ class ViewerExchange:
             session.send, clipboard if clipboard is not None else MemoryClipboard(), files=self.files
         )
         self.gate.announced = lambda: self.clipboard.announced
+        self.browser = RemoteBrowser(session.send)
 
     def handle(self, event: Event) -> bool:
         """Take one event from the host; False if it is not chat, file or clipboard."""
-        if self.files.handle(event):
+        if self.files.handle(event) or self.browser.handle(event):
             return True
         if isinstance(event, ChatMessage):
             self.chat.receive(event)
