@@ -209,8 +209,11 @@ class Relay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        for slot in list(self.slots.values()):
-            await self._remove_slot(slot, status=None)
+        # Concurrently: a client that does not read makes its close wait (bounded by the transport).
+        await asyncio.gather(
+            *(self._remove_slot(slot, status=None) for slot in list(self.slots.values())),
+            return_exceptions=True,
+        )
         for task in list(self._handlers):
             task.cancel()
         await asyncio.gather(*self._handlers, return_exceptions=True)
