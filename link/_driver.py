@@ -328,6 +328,8 @@ class SessionLink:
             try:
                 await self._paired_loop()
             except _Dropped:
+                if self._dropped_at is None:  # dropped before pairing: the same deadline applies
+                    self._dropped_at = time.monotonic()
                 await self._close_ws()
                 if self._ended.is_set():
                     break
@@ -389,6 +391,8 @@ class SessionLink:
             if status is rv.RelayStatus.PAIRED:
                 return
             if status is rv.RelayStatus.WAITING:
+                if not self._established_once:
+                    self._dropped_at = None  # back on the relay, waiting for the other side as before
                 self._set_state(
                     LinkState.RECONNECTING if self._dropped_at is not None else LinkState.WAITING,
                     "waiting for the other side",

@@ -135,3 +135,24 @@ async def test_input_and_cursor_overtake_a_large_frame(relay: RelayProcess) -> N
                 break
     viewer.link.close("done")
     await asyncio.wait_for(asyncio.gather(host.task, viewer.task), 10)
+
+
+async def test_a_waiting_host_survives_a_relay_restart(relay: RelayProcess) -> None:
+    code = SessionCode.generate()
+    host = Peer(Role.HOST, code, relay.url)
+    async with asyncio.timeout(10):
+        while LinkState.WAITING not in host.states:
+            await asyncio.sleep(0.01)
+    await asyncio.to_thread(relay.kill)
+    await asyncio.sleep(0.2)
+    await asyncio.to_thread(relay.start)
+    async with asyncio.timeout(10):
+        while host.link.connections < 2:
+            await asyncio.sleep(0.01)
+    viewer = Peer(Role.VIEWER, code, relay.url)  # the agent's viewer arrives after the restart
+    await host.until_connected()
+    await viewer.until_connected()
+    viewer.link.send(ChatMessage("found you"))
+    assert await host.chat() == "found you"
+    host.link.close("done")
+    await asyncio.wait_for(asyncio.gather(host.task, viewer.task), 10)
