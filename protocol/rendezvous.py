@@ -70,6 +70,7 @@ _FLAG_KILL = 0x02
 _KNOWN_FLAGS = _FLAG_RESUME | _FLAG_KILL
 _ROUTING_ID = re.compile(rb"[A-Za-z0-9-]{1,32}")
 _FRAME_HEADER = struct.Struct(">I")
+_COMPACT_AT = 64 * 1024
 
 
 class RendezvousError(ValueError):
@@ -219,6 +220,7 @@ class FrameReader:
             raise ValueError(f"max_message_size must be in 1..{MAX_MESSAGE_SIZE}")
         self._max = max_message_size
         self._buffer = bytearray()
+        self._start = 0
         self._eof = False
 
     def receive_data(self, data: bytes) -> None:
@@ -239,21 +241,32 @@ class FrameReader:
         Raises :class:`RendezvousError` for a length above the bound, or if the stream ended in the middle
         of a frame.
         """
-        buffer = self._buffer
-        if len(buffer) >= FRAME_HEADER_SIZE:
-            (length,) = _FRAME_HEADER.unpack_from(buffer)
+        buffer, start = self._buffer, self._start
+        available = len(buffer) - start
+        if available >= FRAME_HEADER_SIZE:
+            (length,) = _FRAME_HEADER.unpack_from(buffer, start)
             if length > self._max:
                 raise RendezvousError(f"frame of {length} bytes exceeds {self._max}")
-            end = FRAME_HEADER_SIZE + length
+            end = start + FRAME_HEADER_SIZE + length
             if len(buffer) >= end:
-                message = bytes(buffer[FRAME_HEADER_SIZE:end])
-                del buffer[:end]
+                with memoryview(buffer) as view:
+                    message = view[start + FRAME_HEADER_SIZE : end].tobytes()
+                # Consumed bytes are dropped in bulk, not per message, so that many small messages in one
+                # read cost linear time.
+                if end == len(buffer):
+                    buffer.clear()
+                    self._start = 0
+                elif end >= _COMPACT_AT and 2 * end >= len(buffer):
+                    del buffer[:end]
+                    self._start = 0
+                else:
+                    self._start = end
                 return message
-        if self._eof and buffer:
-            raise RendezvousError(f"stream ended inside a frame ({len(buffer)} bytes pending)")
+        if self._eof and available:
+            raise RendezvousError(f"stream ended inside a frame ({available} bytes pending)")
         return None
 
     @property
     def buffered(self) -> int:
         """Bytes held that do not yet form a whole message."""
-        return len(self._buffer)
+        return len(self._buffer) - self._start

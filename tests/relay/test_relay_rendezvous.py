@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -115,3 +117,17 @@ def test_truncated_stream_is_an_error() -> None:
     reader.receive_data(b"")
     with pytest.raises(RendezvousError):
         reader.next_message()
+
+
+def test_many_messages_across_compaction() -> None:
+    messages = [os.urandom(n % 3000) for n in range(600)]  # ~900 kB, compacted several times
+    stream = b"".join(encode_frame(m) for m in messages)
+    reader = FrameReader()
+    out: list[bytes] = []
+    for i in range(0, len(stream), 70_001):
+        reader.receive_data(stream[i : i + 70_001])
+        while (m := reader.next_message()) is not None:
+            out.append(m)
+        assert reader.buffered < 3004 + 70_001
+    assert out == messages
+    assert reader.buffered == 0
