@@ -78,3 +78,34 @@ def test_forged_keyframes(ops: list[tuple[int, list[int], bytes]], data: bytes, 
     raw = struct.pack("<I", len(section)) + section + data
     dec, _ = genuine()
     decode_or_refuse(dec, forge(raw, W, H, declared=max(0, len(raw) + declared_delta)))
+
+
+@st.composite
+def well_formed_op(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """An op whose pixel data has the length its kind and size call for, near or over the frame's
+    edges, so that many updates pass validation and reach the writing pass."""
+    kind = draw(st.sampled_from([1, 2, 3, 4, 5]))
+    x, y = draw(st.integers(0, W)), draw(st.integers(0, H))
+    w, h = draw(st.integers(0, W + 1 - x)), draw(st.integers(0, H + 1 - y))
+    if kind == 1:
+        return struct.pack("<B6H", 1, draw(st.integers(0, W)), draw(st.integers(0, H)), x, y, w, h), b""
+    if kind == 2:
+        return struct.pack("<B4H3B", 2, x, y, w, h, 9, 8, 7), b""
+    if kind in (3, 4):
+        return struct.pack("<B4H", kind, x, y, w, h), draw(st.binary(min_size=3 * w * h, max_size=3 * w * h))
+    n = draw(st.sampled_from([2, 3, 4, 5, 16, 17, 255]))
+    bits = 1 if n <= 2 else 2 if n <= 4 else 4 if n <= 16 else 8
+    size = h * ((w * bits + 7) // 8)
+    colours = draw(st.binary(min_size=3 * n, max_size=3 * n))
+    return struct.pack("<B4HB", 5, x, y, w, h, n) + colours, draw(st.binary(min_size=size, max_size=size))
+
+
+@FUZZ
+@given(st.lists(well_formed_op(), min_size=1, max_size=5), st.booleans())
+def test_well_formed_keyframes_apply_or_refuse(ops: list[tuple[bytes, bytes]], advance_first: bool) -> None:
+    section = b"".join(o for o, _ in ops)
+    raw = struct.pack("<I", len(section)) + section + b"".join(d for _, d in ops)
+    dec, updates = genuine()
+    if advance_first:
+        dec.decode(updates[1])
+    decode_or_refuse(dec, forge(raw, W, H))
