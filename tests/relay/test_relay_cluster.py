@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
+import pytest
 from opensupport.protocol.rendezvous import RelayStatus, Role
 from relay_clients import RelayProcess, TcpClient, WsClient, expect_status, join
 
 
-async def test_host_and_viewer_on_different_relay_processes_meet(
+@pytest.fixture
+async def two_relays(
     relay_process: Callable[..., RelayProcess], redis_url: str
-) -> None:
+) -> AsyncIterator[tuple[RelayProcess, RelayProcess]]:
+    """Two relay processes sharing Redis under a fresh key prefix (removed afterwards)."""
     prefix = f"ostest-{uuid.uuid4().hex[:10]}"
     a = relay_process(redis_url=redis_url, redis_prefix=prefix)
     b = relay_process(redis_url=redis_url, redis_prefix=prefix)
     await asyncio.gather(asyncio.to_thread(a.start), asyncio.to_thread(b.start))
     try:
-        await _meet_across(a, b)
+        yield a, b
     finally:
         import redis.asyncio as aioredis
 
@@ -30,7 +33,10 @@ async def test_host_and_viewer_on_different_relay_processes_meet(
         await r.aclose()
 
 
-async def _meet_across(a: RelayProcess, b: RelayProcess) -> None:
+async def test_host_and_viewer_on_different_relay_processes_meet(
+    two_relays: tuple[RelayProcess, RelayProcess],
+) -> None:
+    a, b = two_relays
 
     host = await TcpClient.connect(a.tcp_port)
     assert await join(host, Role.HOST, "across") is RelayStatus.WAITING
@@ -70,3 +76,20 @@ async def _meet_across(a: RelayProcess, b: RelayProcess) -> None:
     assert await expect_status(h) is RelayStatus.PAIRED
     await v.send(b"hello B")
     assert await h.recv() == b"hello B"
+
+
+async def test_routing_id_taken_over_when_its_owner_dies(
+    two_relays: tuple[RelayProcess, RelayProcess],
+) -> None:
+    a, b = two_relays
+    host = await TcpClient.connect(a.tcp_port)
+    assert await join(host, Role.HOST, "orphan") is RelayStatus.WAITING  # A owns "orphan"
+    await asyncio.to_thread(a.kill)  # no goodbye: its claim stays in Redis
+    assert await host.recv() is None
+    viewer = await TcpClient.connect(b.tcp_port)
+    assert await join(viewer, Role.VIEWER, "orphan", resume=True) is RelayStatus.WAITING
+    host = await TcpClient.connect(b.tcp_port)
+    assert await join(host, Role.HOST, "orphan", resume=True) is RelayStatus.PAIRED
+    assert await expect_status(viewer) is RelayStatus.PAIRED
+    await host.send(b"on the survivor")
+    assert await viewer.recv() == b"on the survivor"
