@@ -12,6 +12,7 @@ WebSocket library's.
   bound on what the relay adds: it includes both clients' own scheduling). The first second is warm-up.
 - bulk: one session moving ``--bulk-mb`` MB of ``--bulk-record`` byte records as fast as it can, next to
   socat forwarding the very same byte stream between the same sender and receiver; best of three each.
+  ``bulk_ws_mb_s`` is the same over the WebSocket transport (there the Python client may be the limit).
 - handshake: the session protocol's handshake (SPAKE2 + X25519, key confirmation) through the relay, from
   the viewer's JOIN to both sides holding keys; ``join_pair_ms`` is the relay's own part (JOIN to paired).
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import resource
@@ -144,6 +146,44 @@ def bulk_relay(port: int, total: int, record: int) -> float:
     host, viewer, _ = _relay_pair(port, f"bulk-{os.getpid()}")
     try:
         return _bulk_transfer(host, viewer, total, record)
+    finally:
+        host.close()
+        viewer.close()
+
+
+def bulk_websocket(ws_port: int, total: int, record: int) -> float:
+    """One session over the WebSocket transport (websockets' sync client on both ends); MB/s of records."""
+    from websockets.sync.client import connect
+
+    uri = f"ws://127.0.0.1:{ws_port}/relay"
+    rid = f"bulkws-{os.getpid()}"
+    host = connect(uri, compression=None, max_size=None)
+    viewer = connect(uri, compression=None, max_size=None)
+    try:
+        host.send(_join(1, rid)[4:])
+        assert host.recv() == STATUS_WAITING
+        viewer.send(_join(2, rid)[4:])
+        assert viewer.recv() == STATUS_PAIRED
+        assert host.recv() == STATUS_PAIRED
+        payload = os.urandom(record)
+        count = max(1, total // record)
+        received = 0
+
+        def receive() -> None:
+            nonlocal received
+            for _ in range(count):
+                received += len(viewer.recv())
+
+        thread = threading.Thread(target=receive, daemon=True)
+        start = time.perf_counter()
+        thread.start()
+        for _ in range(count):
+            host.send(payload)
+        thread.join(300)
+        elapsed = time.perf_counter() - start
+        if received != count * record:
+            raise RuntimeError(f"bulk over WebSocket: received {received} of {count * record} bytes")
+        return count * record / elapsed / 1e6
     finally:
         host.close()
         viewer.close()
@@ -325,10 +365,10 @@ class _LoadClient:
             pairs = []
             for i in range(first, min(first + batch, self.sessions)):
                 _, host = await loop.create_connection(
-                    lambda i=i: _Peer(self, i, False), "127.0.0.1", self.port
+                    functools.partial(_Peer, self, i, False), "127.0.0.1", self.port
                 )
                 _, viewer = await loop.create_connection(
-                    lambda i=i: _Peer(self, i, True), "127.0.0.1", self.port
+                    functools.partial(_Peer, self, i, True), "127.0.0.1", self.port
                 )
                 pairs.append((host, viewer))
             for i, (host, _) in enumerate(pairs, start=first):
@@ -522,6 +562,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             socat_runs.append(bulk_socat(total, args.bulk_record))
         result["bulk_mb_s"] = round(max(relay_runs), 1)
         result["socat_mb_s"] = round(max(socat_runs), 1)
+        result["bulk_ws_mb_s"] = round(bulk_websocket(ws_port, total // 2, args.bulk_record), 1)
         result["bulk_record_size"] = args.bulk_record
         handshake_ms, kind = handshake_through_relay(tcp_port)
         result["handshake_ms"] = round(handshake_ms, 2)
@@ -575,6 +616,7 @@ def main(argv: list[str] | None = None) -> int:
         f"lost or reordered {result['lost']} of {load['sent']}; "
         f"relay CPU {load['relay_cpu_us_per_record']:.1f} us per record"
     )
+    print(f"  bulk over WebSocket (websockets' sync client at both ends): {result['bulk_ws_mb_s']:.1f} MB/s")
     print(f"  handshake: {result['handshake_ms']:.1f} ms ({result['handshake_kind']})")
     print(f"  join -> paired: {result['join_pair_ms']:.2f} ms")
     print(f"  idle memory: {result['idle_kib_per_session']:.1f} KiB per paired session")
