@@ -595,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.duration <= args.warmup:
+        parser.error("--duration must be longer than --warmup (latency is measured after the warm-up)")
     if args.load_client:
         _raise_nofile()
         _run_loop(_load_client_main(args))
