@@ -351,6 +351,7 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
     const uint8_t *d = o_end, *const d_end = payload + payload_len;
     int32_t n_ops = 0;
     uint32_t pal[256];
+    uint32_t expand[256 * 8]; /* pixels of every byte of packed indices, for large PALETTE boxes */
     while (o < o_end) {
         const int kind = o[0];
         const int64_t left = o_end - o;
@@ -399,7 +400,20 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
                         for (int32_t c = 0; c < w; c++)
                             if (unpack_index(d + r * row_bytes, c, bits) >= n) return OS_ERR_OPCODE;
                 }
-                if (apply) {
+                if (apply && bits < 8 && area >= 2048) {
+                    /* Large packed boxes: expand each possible byte to its pixels once, then copy. */
+                    const int per = 8 / bits;
+                    const unsigned mask = (1u << bits) - 1;
+                    for (int v = 0; v < 256; v++)
+                        for (int j = 0; j < per; j++) expand[v * per + j] = pal[(v >> (8 - bits * (j + 1))) & mask];
+                    for (int32_t r = 0; r < h; r++) {
+                        uint8_t *p = dst + r * stride;
+                        const uint8_t *s = d + r * row_bytes;
+                        int32_t c = 0;
+                        for (; c + per <= w; c += per, s++) memcpy(p + (int64_t)c * 4, &expand[*s * per], (size_t)per * 4);
+                        if (c < w) memcpy(p + (int64_t)c * 4, &expand[*s * per], (size_t)(w - c) * 4);
+                    }
+                } else if (apply) {
                     for (int32_t r = 0; r < h; r++) {
                         uint8_t *p = dst + r * stride;
                         const uint8_t *s = d + r * row_bytes;
