@@ -272,8 +272,42 @@ class WebSocketLink(Link):
         if self.closed:
             return
         self.closed = True
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(self._ws.close(), _CLOSE_WAIT)
+        except TimeoutError:
+            self._abort()
+        except Exception:
+            pass  # already gone
+
+    def _abort(self) -> None:
+        """Cut the TCP connection of a client that does not read (its close frame can never be sent).
+
+        ASGI has no call for this. Under uvicorn the ASGI send callable is a method of the connection's
+        protocol object, which holds the transport; Starlette and middlewares wrap it in closures, which
+        are followed here. Without a transport in reach, the server's own timeouts have to do.
+        """
+        transport = _find_transport(getattr(self._ws, "_send", None))
+        if transport is not None:
+            transport.abort()
+
+
+def _find_transport(send: object, depth: int = 12) -> asyncio.Transport | None:
+    """The asyncio transport behind an ASGI send callable, if it can be found."""
+    seen: set[int] = set()
+    todo = [(send, 0)]
+    while todo:
+        obj, level = todo.pop()
+        if obj is None or id(obj) in seen or level > depth:
+            continue
+        seen.add(id(obj))
+        owner = getattr(obj, "__self__", None)
+        transport = getattr(owner, "transport", None)
+        if transport is not None and callable(getattr(transport, "abort", None)):
+            return transport  # type: ignore[no-any-return]
+        for cell in getattr(obj, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                todo.append((cell.cell_contents, level + 1))
+    return None
 
 
 def relay_routes(relay: Relay) -> list[WebSocketRoute]:

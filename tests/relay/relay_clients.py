@@ -156,6 +156,7 @@ class RunningRelay:
     relay: Relay
     tcp_port: int
     ws_port: int
+    server: uvicorn.Server
 
 
 @contextlib.asynccontextmanager
@@ -183,7 +184,7 @@ async def running_relay(config: RelayConfig = TEST_CONFIG) -> AsyncIterator[Runn
             task.result()
     try:
         assert relay.tcp_port is not None
-        yield RunningRelay(relay, relay.tcp_port, ws_port)
+        yield RunningRelay(relay, relay.tcp_port, ws_port, server)
     finally:
         server.should_exit = True
         await relay.close()

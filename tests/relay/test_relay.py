@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
@@ -316,3 +317,27 @@ async def test_random_garbage_from_many_clients() -> None:
         await pair(h, v, "still-standing")
         await h.send(b"x" * 4096)
         assert await v.recv() == b"x" * 4096
+
+
+async def test_a_websocket_client_that_never_reads_is_cut_off() -> None:
+    async with running_relay(relay_config(session_bandwidth=0.0, idle_timeout=0.5)) as r:
+        host = await TcpClient.connect(r.tcp_port)
+        viewer = await WsClient.connect(r.ws_port)
+        await pair(host, viewer, "stalled")
+        connections = r.server.server_state.connections
+        assert len(connections) == 1
+
+        async def flood() -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while True:
+                    await host.send(b"z" * 256 * 1024)
+
+        task = asyncio.create_task(flood())
+        # The viewer reads nothing: the relay stalls, the session goes idle, and the close frame can never
+        # be written, so the relay must abort the connection rather than wait for ever.
+        deadline = time.monotonic() + 10
+        while connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        task.cancel()
+        assert not connections, "the stalled WebSocket connection is still open"
+        assert "stalled" not in r.relay.slots
