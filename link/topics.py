@@ -8,6 +8,9 @@ typed through an input method is *not* a topic: the viewer sends each character 
 from __future__ import annotations
 
 __all__ = [
+    "TOPIC_CONTROL_REQUEST",
+    "TOPIC_HOST_READY",
+    "TOPIC_HOST_TOKEN",
     "TOPIC_MONITOR_SELECT",
     "TOPIC_MONITOR_SELECTED",
     "TOPIC_PAUSED",
@@ -22,3 +25,11 @@ TOPIC_MONITOR_SELECTED = "monitor.selected"
 TOPIC_PAUSED = "host.paused"
 #: host -> viewer: the host drops all input ("1") or replays it ("0").
 TOPIC_VIEW_ONLY = "host.view_only"
+#: viewer -> host, right after the handshake: the session's host token (ASCII) from the server, so that the
+#: host can fetch its options and report (it travels only inside the end-to-end encrypted session).
+TOPIC_HOST_TOKEN = "session.host_token"
+#: host -> viewer: the customer accepted (or no consent was asked) and the screen is shared ("1"); the
+#: viewer marks the session active on the server.
+TOPIC_HOST_READY = "session.ready"
+#: viewer -> host: the agent asks for control (the session started view-only, 접속시 자동제어모드 off).
+TOPIC_CONTROL_REQUEST = "control.request"
