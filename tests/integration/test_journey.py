@@ -1,0 +1,266 @@
+"""A whole support call through the real server: agent login, 상담 생성, the host with xterm on Xvfb, the
+viewer offscreen, consent, control rules, the end-of-session report, the survey and the record."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e import HostProcess, XServer, XtermCat, wait_until
+from journey_env import AGENT_PASSWORD, ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("journey-server"))
+    yield proc
+    proc.stop()
+
+
+def log_in(server: ServerProcess, login_id: str) -> Any:
+    from opensupport.viewer.account import AgentAccount
+
+    account = AgentAccount(server.url)
+    account.login(login_id, AGENT_PASSWORD)
+    return account
+
+
+def open_viewer(qapp: Any, account: Any, created: Any) -> tuple[Any, Any, Any]:
+    from opensupport.viewer.account import start_journey
+    from opensupport.viewer.display import DisplayModel
+    from opensupport.viewer.ui.window import ViewerWindow
+
+    window = ViewerWindow(DisplayModel())
+    window.show()
+    session, journey = start_journey(window, account, created)
+    return window, session, journey
+
+
+def type_text(session: Any, text: str) -> None:
+    from opensupport.viewer.events import KeyPress, KeyRelease, keysym_for_char
+
+    for ch in text:
+        keysym = keysym_for_char(ch)
+        session.sink.send(KeyPress(keysym))
+        session.sink.send(KeyRelease(keysym))
+
+
+def press(session: Any, *keysyms: int) -> None:
+    from opensupport.viewer.events import KeyPress, KeyRelease
+
+    for keysym in keysyms:
+        session.sink.send(KeyPress(keysym))
+    for keysym in reversed(keysyms):
+        session.sink.send(KeyRelease(keysym))
+
+
+RETURN, CONTROL_L = 0xFF0D, 0xFFE3
+
+
+def live_sessions(admin: Any) -> list[dict[str, Any]]:
+    response = admin.get("/manage/remote/sessions/live.json")
+    assert response.status_code == 200, response.text[:300]
+    return list(response.json()["sessions"])
+
+
+def run_call(
+    server: ServerProcess, xserver: XServer, qapp: Any, tmp_path: Path, login_id: str, fault_id: int
+) -> None:
+    """The whole call: login -> online, 상담 생성 -> live, consent, typing, end report, survey, record."""
+    from opensupport.viewer.events import PointerMove
+
+    admin = server.admin()
+    account = log_in(server, login_id)
+    agents = admin.get("/manage/remote/agents/status.json").json()["agents"]
+    row = next(a for a in agents if a["login_id"] == login_id)
+    assert row["online"] is True
+    assert row["ip_public"] == "127.0.0.1"
+    assert row["ip_private"] == account.private_ip and row["ip_private"]
+    assert row["last_login_at"] != "0000-00-00 00:00:00"
+
+    created = account.create_session()
+    assert created.customer_url.endswith(f"/s/{login_id}")
+    assert created.code.routing_id.isdigit() and len(created.code.secret) > 0
+    live = [s for s in live_sessions(admin) if s["id"] == created.id]
+    assert live and live[0]["status"] == "waiting"
+
+    xterm = XtermCat(xserver, tmp_path, 20, 20)
+    window, session, journey = open_viewer(qapp, account, created)
+    host = HostProcess(
+        xserver, server.url, str(created.code),
+        "--customer-name", "홍길동", "--consent", "yes", "--satisfaction", "4", "--comment", "빠르고 친절했어요",
+    )  # fmt: skip
+    try:
+        wait_until(journey.active.is_set, 30, "the customer to accept")
+        wait_until(
+            lambda: any(s["id"] == created.id and s["status"] == "active" for s in live_sessions(admin)),
+            10,
+            "the session to show active in 상담 관리",
+        )
+        wait_until(lambda: session.host_view_only is False, 10, "control (자동제어모드)")
+        session.sink.send(PointerMove(xterm.x + 60, xterm.y + 40))
+        type_text(session, "journey ok")
+        press(session, RETURN)
+        press(session, CONTROL_L, ord("d"))
+        assert xterm.result() == b"journey ok\n"
+        started = time.monotonic()
+        while time.monotonic() - started < 1.1:  # a duration of at least one whole second
+            qapp.processEvents()
+            time.sleep(0.05)
+        session.stop("the agent finished")
+        code, out, err = host.finish()
+        assert code == 0, out + err
+        wait_until(journey.closed.is_set, 10, "the record to be closed")
+        assert journey.final_status == "ended"
+        next_session = journey.finish(
+            fault_type_id=fault_id, content="프린터 드라이버 재설치", resolved="resolved"
+        )
+    finally:
+        host.close()
+        session.stop()
+        window.close()
+        xterm.close()
+    assert next_session is not None  # 원격 종료 후 세션 자동 생성
+    assert next_session.id != created.id and next_session.code.routing_id != created.code.routing_id
+    assert any(s["id"] == next_session.id and s["status"] == "waiting" for s in live_sessions(admin))
+
+    record = server.record(created.id)
+    assert record.status == "ended"
+    assert record.agent_login_id == login_id
+    assert record.agent_ip_public == "127.0.0.1" and record.agent_ip_private == account.private_ip
+    assert record.agent_pc_name == account.pc_name
+    assert record.customer_name == "홍길동"
+    assert record.customer_ip_public == "127.0.0.1" and record.customer_ip_private
+    assert record.customer_pc_name and record.customer_os and record.customer_os.startswith("Linux")
+    assert (
+        record.started_at is not None and record.ended_at is not None and record.ended_at > record.started_at
+    )
+    assert record.duration_s is not None and record.duration_s >= 1
+    assert record.fault_type_id == fault_id and record.fault_type_name == "프린터"
+    assert record.content == "프린터 드라이버 재설치" and record.resolved == "resolved"
+    assert record.satisfaction == 4 and record.customer_comment == "빠르고 친절했어요"
+
+    page = admin.get(f"/manage/records/{created.id}")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    for value in ("홍길동", "프린터 드라이버 재설치", "빠르고 친절했어요", record.customer_pc_name, login_id):
+        assert value in text, value
+    account.logout()
+    agents = admin.get("/manage/remote/agents/status.json").json()["agents"]
+    assert next(a for a in agents if a["login_id"] == login_id)["online"] is False
+
+
+def test_a_whole_support_call_sqlite(
+    server: ServerProcess, xserver: XServer, qapp: Any, tmp_path: Path
+) -> None:
+    server.add_agent("journey1", consent_before_connect=True, satisfaction_survey=True, auto_new_session=True)
+    fault_id = server.add_fault_type("프린터")
+    run_call(server, xserver, qapp, tmp_path, "journey1", fault_id)
+
+
+def test_a_whole_support_call_postgresql(
+    postgres_url: str,
+    xserver: XServer,
+    qapp: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+) -> None:
+    server = ServerProcess(tmp_path_factory.mktemp("journey-pg"), database_url=postgres_url)
+    try:
+        server.add_agent(
+            "journeypg", consent_before_connect=True, satisfaction_survey=True, auto_new_session=True
+        )
+        fault_id = server.add_fault_type("프린터")
+        run_call(server, xserver, qapp, tmp_path, "journeypg", fault_id)
+    finally:
+        server.stop()
+
+
+def test_refused_consent_is_recorded(server: ServerProcess, xserver: XServer, qapp: Any) -> None:
+    server.add_agent("refuse1", consent_before_connect=True)
+    account = log_in(server, "refuse1")
+    created = account.create_session()
+    window, session, journey = open_viewer(qapp, account, created)
+    host = HostProcess(xserver, server.url, str(created.code), "--consent", "no")
+    try:
+        code, out, err = host.finish(30)
+        assert code == 0, out + err
+        assert "you refused the connection" in out
+        wait_until(journey.closed.is_set, 15, "the viewer to close the record")
+    finally:
+        host.close()
+        session.stop()
+        window.close()
+        account.logout()
+    assert not journey.active.is_set()
+    assert journey.final_status == "refused"
+    record = server.record(created.id)
+    assert record.status == "refused" and record.ended_at is not None
+    assert record.customer_pc_name is None  # nothing about the customer's PC was sent before consent
+
+
+def test_no_control_keeps_typing_out_of_the_xterm(
+    server: ServerProcess, xserver: XServer, qapp: Any, tmp_path: Path
+) -> None:
+    from opensupport.viewer.events import PointerMove
+
+    server.add_agent("viewonly1", no_control=True)
+    account = log_in(server, "viewonly1")
+    created = account.create_session()
+    xterm = XtermCat(xserver, tmp_path, 20, 20)
+    window, session, journey = open_viewer(qapp, account, created)
+    host = HostProcess(xserver, server.url, str(created.code))
+    try:
+        wait_until(journey.active.is_set, 30, "the session to start")
+        wait_until(lambda: session.host_view_only, 10, "the host to say view-only")
+        journey.request_control()  # a request cannot open what the administrator switched off
+        session.sink.send(PointerMove(xterm.x + 60, xterm.y + 40))
+        type_text(session, "must never arrive")
+        press(session, RETURN)
+        press(session, CONTROL_L, ord("d"))
+        # The same typing from the X server itself shows that the xterm was listening all along.
+        time.sleep(1.0)
+        assert xterm.proc.poll() is None and xterm.out.read_bytes() == b""
+        xserver.run("xdotool", "mousemove", str(xterm.x + 60), str(xterm.y + 40))
+        xserver.run("xdotool", "type", "--delay", "20", "ok")
+        xserver.run("xdotool", "key", "Return", "ctrl+d")
+        assert xterm.result() == b"ok\n"
+        assert session.host_view_only
+    finally:
+        host.terminate()
+        host.finish()
+        session.stop()
+        window.close()
+        xterm.close()
+        account.logout()
+
+
+def test_five_wrong_codes_kill_the_code(server: ServerProcess, xserver: XServer, qapp: Any) -> None:
+    from opensupport.protocol import SessionCode
+
+    server.add_agent("wrong1")
+    account = log_in(server, "wrong1")
+    created = account.create_session()
+    window, session, _journey = open_viewer(qapp, account, created)
+    wrong = SessionCode.generate(created.code.routing_id)
+    assert wrong.secret != created.code.secret
+    try:
+        for attempt in range(5):
+            host = HostProcess(xserver, server.url, str(wrong))
+            code, out, err = host.finish(30)
+            assert code == 1, (attempt, out, err)
+            assert "the session code is wrong" in err, (attempt, err)
+        wait_until(session.ended.is_set, 15, "the viewer to retire the code")
+        assert "retired" in (session.end_message or "")
+        host = HostProcess(xserver, server.url, str(created.code))  # even the right code is dead now
+        code, out, err = host.finish(30)
+        assert code == 1
+        assert "no longer valid" in err, err
+    finally:
+        session.stop()
+        window.close()
+        account.logout()
