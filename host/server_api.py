@@ -89,12 +89,15 @@ class SurveyAnswer:
 def server_manages_sessions(server: str, timeout: float = HTTP_TIMEOUT) -> bool:
     """Whether ``server`` runs the OpenSupport API (True) or is a bare relay (False).
 
-    Raises ServerApiError when the server cannot be reached at all (then the relay cannot be either).
+    A server that does not answer counts as managing sessions: the host then insists on the server's
+    options (it cannot be talked out of them by a blocked request), and the relay on the same address is
+    most likely unreachable too, which the session reports in its own words.
     """
     try:
         response = httpx.get(api_base(server) + "/api/health", timeout=timeout)
     except httpx.HTTPError as exc:
-        raise ServerApiError(f"the server {server} does not answer: {exc}") from None
+        log.info("the server %s does not answer (%s): sessions are taken as managed", server, exc)
+        return True
     if response.status_code != 200:
         return False
     try:
