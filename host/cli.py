@@ -9,12 +9,14 @@ SIGINT or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
@@ -35,15 +37,12 @@ class HostConfig:
     view_only: bool
     display: str | None
     monitor: int
-    #: The customer's name as reported to the server (a server-managed session).
-    customer_name: str | None = None
-    #: 접속전 고객동의 answered without asking (headless); None asks (window) or refuses (headless).
-    consent: bool | None = None
-    #: The answer to the agent's request for control when 접속시 자동제어모드 is off (headless).
-    grant_control: bool = False
-    #: The satisfaction survey answered without asking (headless): score 1..5 (None: no answer), comment.
-    satisfaction: int | None = None
-    comment: str = ""
+    #: The agent's options for a host without a server: the manual's defaults with these applied.
+    options: dict[str, bool] = field(default_factory=dict)
+    #: Where the agent's files land (None: ~/Downloads).
+    download_dir: Path | None = None
+    #: File-transfer consent: None asks the customer (window), True/False answers (headless: False).
+    file_consent: bool | None = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,15 +55,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--view-only", action="store_true", help="the agent may look but not control")
     parser.add_argument("--display", metavar="DISPLAY", help="the X display to share (default: $DISPLAY)")
     parser.add_argument("--monitor", type=int, default=0, metavar="N", help="the monitor shared first")
-    parser.add_argument("--customer-name", metavar="NAME", help="your name, shown to the agent")
     parser.add_argument(
-        "--consent", choices=("yes", "no"), help="answer to 'accept the connection?' (headless; else refused)"
+        "--options",
+        metavar="JSON",
+        default="{}",
+        help="the agent's options as a JSON object over the manual's defaults, e.g. '{\"drawing\": false}'",
     )
+    parser.add_argument("--download-dir", type=Path, metavar="DIR", help="where received files land")
     parser.add_argument(
-        "--grant-control", choices=("yes", "no"), default="no", help="answer to the agent's control request"
+        "--file-consent",
+        choices=("ask", "yes", "no"),
+        default="ask",
+        help="answer to file-transfer consent (headless cannot ask: 'ask' refuses there)",
     )
-    parser.add_argument("--satisfaction", type=int, choices=range(1, 6), metavar="1-5", help="survey score")
-    parser.add_argument("--comment", default="", metavar="TEXT", help="survey comment")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
 
@@ -82,6 +85,13 @@ def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
         parser.error(f"--code: {exc}")
     if args.monitor < 0:
         parser.error("--monitor must not be negative")
+    try:
+        options = json.loads(args.options)
+    except ValueError as exc:
+        parser.error(f"--options: not JSON: {exc}")
+    if not isinstance(options, dict) or not all(isinstance(v, bool) for v in options.values()):
+        parser.error("--options: expected a JSON object of true/false values")
+    consent = {"ask": None, "yes": True, "no": False}[args.file_consent]
     config = HostConfig(
         args.server.strip(),
         code,
@@ -89,11 +99,9 @@ def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
         args.view_only,
         args.display,
         args.monitor,
-        customer_name=(args.customer_name or "").strip()[:100] or None,
-        consent=None if args.consent is None else args.consent == "yes",
-        grant_control=args.grant_control == "yes",
-        satisfaction=args.satisfaction,
-        comment=args.comment[:2000],
+        options=options,
+        download_dir=args.download_dir,
+        file_consent=False if consent is None and args.headless else consent,
     )
     return config, args.verbose
 
@@ -128,15 +136,10 @@ def main(argv: Sequence[str]) -> int:
 
 def _run_headless(config: HostConfig) -> int:
     from opensupport.host.errors import HostError
-    from opensupport.host.server_api import ServerApiError, headless_journey, server_manages_sessions
+    from opensupport.host.policy import policy_from_options
     from opensupport.host.session import HostSession, HostStatus
 
     last: list[str] = []
-    try:
-        journey = headless_journey(config) if server_manages_sessions(config.server) else None
-    except ServerApiError as exc:
-        print(f"opensupport host: {exc}", file=sys.stderr, flush=True)
-        return 1
 
     def show(status: HostStatus) -> None:
         line = f"{status.link.value}: {status.detail}" + (" [sharing]" if status.sharing else "")
@@ -153,10 +156,11 @@ def _run_headless(config: HostConfig) -> int:
         view_only=config.view_only,
         monitor=config.monitor,
         on_status=show,
-        on_event=journey.on_event if journey is not None else None,
+        policy=policy_from_options(config.options),
+        download_dir=config.download_dir,
+        consent_answer=config.file_consent,
+        on_notice=lambda text: print(f"opensupport host: {text}", flush=True),
     )
-    if journey is not None:  # the server's options rule: nothing is shared before they are known
-        journey.attach(session)
     stop_requested = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -179,11 +183,6 @@ def _run_headless(config: HostConfig) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if journey is not None:
-        journey.finish(dropped=session.error is not None)
-        if journey.outcome == "refused":
-            print("opensupport host: you refused the connection", flush=True)
-            return 0
     message, code = describe_end(session.result, session.error)
     print(f"opensupport host: {message}", file=sys.stderr if code else sys.stdout, flush=True)
     return code

@@ -86,3 +86,27 @@ class HostPolicy:
     def allowed(self) -> frozenset[Feature]:
         """Every allowed feature (the viewer hides the others)."""
         return frozenset(f for f in Feature if self.allows(f))
+
+
+#: The manual's defaults of the options the host reads (a copy: the host cannot import the server; a test
+#: checks it against ``opensupport.server.options``). A host run without a server uses these.
+MANUAL_DEFAULTS: Mapping[str, bool] = {
+    NO_CONTROL: False,
+    AUTO_CONTROL: True,
+    CONSENT_BEFORE_CONNECT: False,
+    CONSENT_BEFORE_INVITE: False,
+    MANUAL_REBOOT: False,
+    FILE_TRANSFER_CONSENT: True,
+    **{f.value: True for f in Feature if f is not Feature.CONTROL},
+}
+
+
+def policy_from_options(overrides: Mapping[str, object] | None = None) -> HostPolicy:
+    """The manual's defaults with ``overrides`` applied (``--options JSON`` of a host without a server).
+    Raises ValueError for a value that is not a boolean."""
+    options = dict(MANUAL_DEFAULTS)
+    for key, value in (overrides or {}).items():
+        if not isinstance(value, bool):
+            raise ValueError(f"option {key!r} must be true or false, not {value!r}")
+        options[str(key)] = value
+    return HostPolicy(options)

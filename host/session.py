@@ -34,7 +34,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from opensupport.link import LinkResult, LinkState, LinkThread, SessionLink
 from opensupport.link.topics import (
@@ -78,6 +79,10 @@ from .events import (
     Wheel,
 )
 from .input import InputBackend, InputInjector, open_input
+from .policy import Feature, HostPolicy
+
+if TYPE_CHECKING:
+    from .tools.live import HostSessionTools
 
 __all__ = [
     "END_REASON_STOPPED",
@@ -192,6 +197,12 @@ class HostSession:
     ``on_event`` sees every protocol event after the core handled it (on the link's thread: chat, files,
     clipboard, drawing and the like belong to it); ``keyframe_allowed`` may refuse a viewer's key-frame
     request (a flood); after a resume the key frame is sent whatever it says.
+
+    ``policy`` (the agent's options, from the server or the CLI) switches the in-session tools on: the
+    session then owns a :class:`~opensupport.host.tools.live.HostSessionTools` (``self.tools``) that gets
+    every event the core does not handle, announces the allowed tools after each handshake and resume, and
+    filters key-frame requests; ``no_control`` makes the session view-only. ``download_dir`` receives the
+    agent's files; ``consent_answer`` answers file-transfer consent without asking (None: the window asks).
     """
 
     def __init__(
@@ -209,7 +220,13 @@ class HostSession:
         encoder_threads: int = 1,
         on_event: Callable[[Event], None] | None = None,
         keyframe_allowed: Callable[[KeyframeRequest], bool] | None = None,
+        policy: HostPolicy | None = None,
+        download_dir: Path | None = None,
+        consent_answer: bool | None = False,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
+        if policy is not None and not policy.allows(Feature.CONTROL):
+            view_only = True  # 상담원 제어 불가: the host drops input whatever the viewer sends
         self._display = display
         self._on_status = on_status
         self._open_capture = open_capture_backend or (lambda d, m: open_capture(d, monitor=m))
@@ -238,6 +255,11 @@ class HostSession:
         self._link_thread = LinkThread(self.link, on_end=self._on_link_end, name="opensupport-host-link")
         self._extra_handler = on_event
         self._keyframe_allowed = keyframe_allowed
+        self.policy: HostPolicy | None = None
+        self.tools: HostSessionTools | None = None
+        self._tool_settings = (download_dir, consent_answer, on_notice)
+        if policy is not None:
+            self._make_tools(policy)
         self._threads = [
             threading.Thread(target=self._guard(self._capture_main), name="opensupport-capture", daemon=True),
             threading.Thread(target=self._guard(self._cursor_main), name="opensupport-cursor", daemon=True),
@@ -291,20 +313,6 @@ class HostSession:
         self._keyframe_wanted.set()
         self._update_status(paused=paused)
 
-    def set_view_only(self, view_only: bool) -> None:
-        """Drop (True) or replay (False) the viewer's input from now on, and tell the viewer.
-
-        The server journey (:mod:`opensupport.host.server_api`) starts view-only and opens control only
-        when the agent's options and the customer allow it.
-        """
-        with self._lock:
-            if view_only == self._view_only:
-                return
-            self._view_only = view_only
-        self._input_put(None)  # the input thread re-reads the rules before the next event
-        self._link_thread.call(self._send_control, TOPIC_VIEW_ONLY, b"1" if view_only else b"0")
-        self._update_status(view_only=view_only)
-
     def stop(self, reason: str = END_REASON_STOPPED, timeout: float = 3.0) -> None:
         """End the session at once: input is blocked, capture stops, the viewer is told ``reason``."""
         self._stopping.set()
@@ -315,6 +323,40 @@ class HostSession:
         self._link_thread.join(timeout)
         self._join_threads(timeout)
 
+    def set_policy(self, policy: HostPolicy) -> None:
+        """Apply the agent's options once they are known (the server journey fetches them after the
+        handshake): the tools switch on and the viewer is told which ones it may show. Thread-safe."""
+        self._link_thread.call(self._apply_policy, policy)
+
+    def _make_tools(self, policy: HostPolicy) -> None:
+        from .tools.live import HostSessionTools
+
+        download_dir, consent_answer, on_notice = self._tool_settings
+        self.policy = policy
+        self.tools = HostSessionTools(
+            self.link,
+            self._link_thread,
+            policy,
+            download_dir=download_dir if download_dir is not None else Path.home() / "Downloads",
+            consent_answer=consent_answer,
+            on_notice=on_notice,
+        )
+
+    def _apply_policy(self, policy: HostPolicy) -> None:
+        # on the link's thread: no event is being routed meanwhile
+        old = self.tools
+        self._make_tools(policy)
+        if old is not None:
+            old.close()  # the options changed under a running session: the tools start over
+        if not policy.allows(Feature.CONTROL):
+            with self._lock:
+                self._view_only = True
+            self._input_put(None)
+            self._send_control(TOPIC_VIEW_ONLY, b"1")
+            self._update_status(view_only=True)
+        if self.link.established and self.tools is not None:
+            self.tools.hello()
+
     # -- the link's loop --------------------------------------------------------------------------------------
     @property
     def link_thread(self) -> LinkThread:
@@ -322,14 +364,23 @@ class HostSession:
         return self._link_thread
 
     def _on_event(self, event: Event) -> None:
-        self._handle_event(event)
+        handled = self._handle_event(event)
+        if self.tools is not None:
+            if isinstance(event, HandshakeComplete | Resumed):
+                self.tools.hello()
+            elif not handled:
+                try:
+                    self.tools.handle(event)
+                except Exception:
+                    log.exception("a tool failed on %s", type(event).__name__)
         if self._extra_handler is not None:
             try:
                 self._extra_handler(event)
             except Exception:
                 log.exception("the session's extra event handler failed on %s", type(event).__name__)
 
-    def _handle_event(self, event: Event) -> None:
+    def _handle_event(self, event: Event) -> bool:
+        """The core's part of an event; False for what it leaves to the tools."""
         match event:
             case HandshakeComplete() | Resumed():
                 self._translator.reset()
@@ -343,11 +394,10 @@ class HostSession:
             case FrameAcknowledged():
                 self._refresh_token()
             case KeyframeRequest():
-                if (
-                    self._keyframe_allowed is None
-                    or self._keyframe_allowed(event)
-                    or event.reason == "resume"
-                ):
+                allowed = self._keyframe_allowed is None or self._keyframe_allowed(event)
+                if self.tools is not None:
+                    allowed = allowed and self.tools.keyframe_allowed(event)
+                if allowed or event.reason == "resume":
                     self._keyframe_wanted.set()
                     self._refresh_token()
             case KeyEvent() | PointerEvent() | WheelEvent():
@@ -358,14 +408,15 @@ class HostSession:
                         index = int(data.decode("ascii"))
                     except (UnicodeDecodeError, ValueError):
                         log.warning("monitor selection with a malformed index dropped")
-                        return
+                        return True
                     self._commands.put((_Command.SELECT_MONITOR, index))
                 else:
-                    log.info("control message %r ignored", topic)
+                    return False
             case CloseSession(reason=reason):
                 log.info("the viewer closed the session: %s", reason)
             case _:
-                pass
+                return False
+        return True
 
     def _input_message(self, event: Event) -> None:
         try:
@@ -427,6 +478,11 @@ class HostSession:
         self._update_status(link=state, detail=detail)
 
     def _on_link_end(self, result: LinkResult | None, error: BaseException | None) -> None:
+        if self.tools is not None:
+            try:
+                self.tools.close()
+            except Exception:
+                log.exception("closing the tools failed")
         self._stopping.set()
         self._send_token.set()
         self._input_put(None)

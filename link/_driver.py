@@ -66,6 +66,7 @@ __all__ = [
     "RESUME_TIMEOUT",
     "EventHandler",
     "LinkError",
+    "LinkOutbox",
     "LinkResult",
     "LinkState",
     "RelayRefused",
@@ -149,6 +150,34 @@ def _limit_unsent(ws: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, _TCP_NOTSENT_LOWAT, NOTSENT_LOWAT)
 
 
+class LinkOutbox:
+    """A link seen as the ``Outbox`` of the tools (``opensupport.tools.files.Outbox``): sends queue on the
+    link's current session and wake its writer. Loop thread only. ``send`` raises LocalProtocolError as
+    ``Session.send`` does (a full reliable buffer, an ended session), so a tool never loses a message
+    silently."""
+
+    def __init__(self, link: SessionLink) -> None:
+        self._link = link
+
+    @property
+    def role(self) -> Role:
+        """The link's role."""
+        return self._link.role
+
+    def send(self, event: Event) -> None:
+        """Queue ``event``; raises LocalProtocolError when the session cannot take it."""
+        self._link.session.send(event)
+        self._link.wake()
+
+    def file_credit(self) -> int:
+        """File bytes the peer allows now."""
+        return int(self._link.session.file_credit())
+
+    def reliable_buffer_space(self) -> int:
+        """Reliable bytes that may still be queued."""
+        return int(self._link.session.reliable_buffer_space())
+
+
 def relay_url(server: str) -> str:
     """The relay's WebSocket URL for a server URL: ``https://h`` -> ``wss://h/relay``.
 
@@ -219,6 +248,7 @@ class SessionLink:
         self.last_resume_s: float | None = None
         self._dropped_at: float | None = None
         self._established_once = False
+        self._round_hooks: list[Callable[[], None]] = []
 
     # -- public API ---------------------------------------------------------------------------------------
     @property
@@ -236,6 +266,22 @@ class SessionLink:
             return False
         self._wake.set()
         return True
+
+    def wake(self) -> None:
+        """Let the writer pull records now (loop thread): after queuing on :attr:`session` directly."""
+        self._wake.set()
+
+    def add_round_hook(self, hook: Callable[[], None]) -> None:
+        """Call ``hook()`` on the loop after the events of every received record were handled: file
+        transfers pump there, since credit and acknowledgements arrive without an event of their own."""
+        self._round_hooks.append(hook)
+
+    def _run_round_hooks(self) -> None:
+        for hook in self._round_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("a round hook failed")
 
     def send_threadsafe(self, event: Event) -> None:
         """:meth:`send` from any thread (the event is queued on the link's loop)."""
@@ -476,6 +522,7 @@ class SessionLink:
                 continue  # a repeated "paired" or "waiting" changes nothing
             self.session.receive_data(message)
             await self._deliver_events()
+            self._run_round_hooks()
             self._wake.set()
 
     async def _deliver_events(self) -> None:

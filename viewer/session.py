@@ -17,7 +17,8 @@ import queue
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opensupport.link import LinkResult, LinkState, LinkThread, SessionLink
@@ -63,7 +64,9 @@ from opensupport.viewer.events import (
 )
 
 if TYPE_CHECKING:
+    from opensupport.tools.urls import Favourite
     from opensupport.viewer.decode import DecodeWorker
+    from opensupport.viewer.tools.live import ViewerSessionTools
     from opensupport.viewer.ui.window import ViewerWindow
 
 __all__ = ["PING_INTERVAL", "LinkInputSink", "ViewerSession", "protocol_input"]
@@ -143,6 +146,10 @@ class ViewerSession:
     ``on_end(message)`` is called (from the link's thread) with a sentence for the agent when the session
     ends, however it ends. ``on_event`` sees every protocol event after the session handled it (on the
     link's thread; chat, files, clipboard, drawing belong to it).
+
+    With ``tools`` (the default) the session owns a :class:`~opensupport.viewer.tools.live.ViewerSessionTools`
+    (``self.tools``: Tools and Draw menus, chat and file panels, screenshot and recording) that gets every
+    event the core does not handle and every screen update; received files land in ``download_dir``.
     """
 
     def __init__(
@@ -154,6 +161,9 @@ class ViewerSession:
         guard: CodeGuard | None = None,
         on_end: Callable[[str], None] | None = None,
         on_event: Callable[[Event], None] | None = None,
+        tools: bool = True,
+        download_dir: Path | None = None,
+        favourites: Sequence[Favourite] = (),
     ) -> None:
         from opensupport.codec import Decoder
 
@@ -178,6 +188,14 @@ class ViewerSession:
         self.ended = threading.Event()
         self._pinger: Any = None
         window.bridge.decode_failed.connect(self._decode_failed)
+        self.tools: ViewerSessionTools | None = None
+        if tools:
+            from opensupport.viewer.tools.live import ViewerSessionTools
+
+            folder = download_dir if download_dir is not None else Path.home() / "Downloads"
+            self.tools = ViewerSessionTools(
+                window, self.link, self.link_thread, download_dir=folder, favourites=favourites
+            )
 
     # -- public API -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -237,14 +255,23 @@ class ViewerSession:
             await asyncio.sleep(PING_INTERVAL)
 
     async def _on_event(self, event: Event) -> None:
-        await self._handle_event(event)
+        handled = await self._handle_event(event)
+        if self.tools is not None:
+            try:
+                if isinstance(event, ScreenUpdate):
+                    self.tools.on_screen_update(event.data, event.keyframe)
+                elif not handled:
+                    self.tools.handle(event)
+            except Exception:
+                log.exception("a tool failed on %s", type(event).__name__)
         if self._extra_handler is not None:
             try:
                 self._extra_handler(event)
             except Exception:
                 log.exception("the session's extra event handler failed on %s", type(event).__name__)
 
-    async def _handle_event(self, event: Event) -> None:
+    async def _handle_event(self, event: Event) -> bool:
+        """The core's part of an event; False for what it leaves to the tools."""
         match event:
             case ScreenUpdate(data=data, keyframe=keyframe):
                 self.updates_received += 1
@@ -259,7 +286,7 @@ class ViewerSession:
                     image = CursorImage(w, h, hx, hy, pixels)
                 except ValueError as exc:
                     log.info("cursor shape not shown: %s", exc)
-                    return
+                    return True
                 self.window.bridge.cursor_shape_changed.emit(image)
             case CursorPosition(x=x, y=y, visible=visible):
                 self.window.bridge.cursor_moved.emit(x, y, visible)
@@ -267,7 +294,7 @@ class ViewerSession:
                 self._layout = event
                 self._publish_monitors()
             case ControlMessage(topic=topic, data=data):
-                self._control(topic, data)
+                return self._control(topic, data)
             case Pong(payload=payload) if len(payload) == _PING.size:
                 (sent,) = _PING.unpack(payload)
                 rtt = (time.monotonic_ns() - sent) / 1e9
@@ -276,15 +303,16 @@ class ViewerSession:
             case CloseSession(reason=reason):
                 self.end_message = f"The customer ended the session: {reason}" if reason else "Session ended"
             case _:
-                pass
+                return False
+        return True
 
-    def _control(self, topic: str, data: bytes) -> None:
+    def _control(self, topic: str, data: bytes) -> bool:
         if topic == TOPIC_MONITOR_SELECTED:
             try:
                 self._selected = int(data.decode("ascii"))
             except (UnicodeDecodeError, ValueError):
                 log.warning("malformed monitor selection from the host")
-                return
+                return True
             self._publish_monitors()
         elif topic == TOPIC_PAUSED:
             self.host_paused = data == b"1"
@@ -292,7 +320,8 @@ class ViewerSession:
         elif topic == TOPIC_VIEW_ONLY:
             self.host_view_only = data == b"1"
         else:
-            log.info("control message %r ignored", topic)
+            return False
+        return True
 
     def _publish_monitors(self) -> None:
         if self._layout is None:
@@ -314,6 +343,11 @@ class ViewerSession:
         else:
             message = f"Session failed: {error}"
         self.end_message = message
+        if self.tools is not None:
+            try:
+                self.tools.close()
+            except Exception:
+                log.exception("closing the tools failed")
         self._status(message)
         self.ended.set()
         if self._on_end is not None:
