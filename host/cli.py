@@ -43,6 +43,15 @@ class HostConfig:
     download_dir: Path | None = None
     #: File-transfer consent: None asks the customer (window), True/False answers (headless: False).
     file_consent: bool | None = None
+    #: The customer's name as reported to the server (a server-managed session).
+    customer_name: str | None = None
+    #: 접속전 고객동의 answered without asking (headless); None asks (window) or refuses (headless).
+    consent: bool | None = None
+    #: The answer to the agent's request for control when 접속시 자동제어모드 is off (headless).
+    grant_control: bool = False
+    #: The satisfaction survey answered without asking (headless): score 1..5 (None: no answer), comment.
+    satisfaction: int | None = None
+    comment: str = ""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
         default="ask",
         help="answer to file-transfer consent (headless cannot ask: 'ask' refuses there)",
     )
+    parser.add_argument("--customer-name", metavar="NAME", help="your name, shown to the agent")
+    parser.add_argument(
+        "--consent", choices=("yes", "no"), help="answer to 'accept the connection?' (headless; else refused)"
+    )
+    parser.add_argument(
+        "--grant-control", choices=("yes", "no"), default="no", help="answer to the agent's control request"
+    )
+    parser.add_argument("--satisfaction", type=int, choices=range(1, 6), metavar="1-5", help="survey score")
+    parser.add_argument("--comment", default="", metavar="TEXT", help="survey comment")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
 
@@ -102,6 +120,11 @@ def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
         options=options,
         download_dir=args.download_dir,
         file_consent=False if consent is None and args.headless else consent,
+        customer_name=(args.customer_name or "").strip()[:100] or None,
+        consent=None if args.consent is None else args.consent == "yes",
+        grant_control=args.grant_control == "yes",
+        satisfaction=args.satisfaction,
+        comment=args.comment[:2000],
     )
     return config, args.verbose
 
@@ -137,9 +160,15 @@ def main(argv: Sequence[str]) -> int:
 def _run_headless(config: HostConfig) -> int:
     from opensupport.host.errors import HostError
     from opensupport.host.policy import policy_from_options
+    from opensupport.host.server_api import ServerApiError, headless_journey, server_manages_sessions
     from opensupport.host.session import HostSession, HostStatus
 
     last: list[str] = []
+    try:
+        journey = headless_journey(config) if server_manages_sessions(config.server) else None
+    except ServerApiError as exc:
+        print(f"opensupport host: {exc}", file=sys.stderr, flush=True)
+        return 1
 
     def show(status: HostStatus) -> None:
         line = f"{status.link.value}: {status.detail}" + (" [sharing]" if status.sharing else "")
@@ -156,11 +185,14 @@ def _run_headless(config: HostConfig) -> int:
         view_only=config.view_only,
         monitor=config.monitor,
         on_status=show,
-        policy=policy_from_options(config.options),
+        policy=None if journey is not None else policy_from_options(config.options),
         download_dir=config.download_dir,
         consent_answer=config.file_consent,
         on_notice=lambda text: print(f"opensupport host: {text}", flush=True),
+        on_event=journey.on_event if journey is not None else None,
     )
+    if journey is not None:  # the server's options rule: nothing is shared before they are known
+        journey.attach(session)
     stop_requested = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -183,6 +215,11 @@ def _run_headless(config: HostConfig) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if journey is not None:
+        journey.finish(dropped=session.error is not None)
+        if journey.outcome == "refused":
+            print("opensupport host: you refused the connection", flush=True)
+            return 0
     message, code = describe_end(session.result, session.error)
     print(f"opensupport host: {message}", file=sys.stderr if code else sys.stdout, flush=True)
     return code

@@ -163,7 +163,8 @@ class HostJourney:
     """One server-managed support call on the host (see the module docstring).
 
     Pass :meth:`on_event` as the session's event hook, :meth:`attach` the ``HostSession`` (duck-typed:
-    ``set_paused``, ``set_view_only``, ``stop``, ``link_thread``, ``link``) before ``session.start()``,
+    ``set_paused``, ``set_view_only``, ``set_policy``, ``stop``, ``link_thread``, ``link``) before
+    ``session.start()``,
     and call :meth:`finish` after the session ended.
     The callbacks run on a worker thread and may block (a dialog): ``consent(info) -> bool``,
     ``grant_control(info) -> bool``, ``survey(info) -> SurveyAnswer | None``.
@@ -267,6 +268,7 @@ class HostJourney:
             self.session.stop("the server did not confirm the session to the host")
             return
         self.outcome = "accepted"
+        self.session.set_policy(policy)  # the in-session tools follow the server's options too
         control = policy.allows(Feature.CONTROL) and policy.flag(AUTO_CONTROL)
         self.control_granted = control
         self.session.set_view_only(not control)

@@ -313,6 +313,20 @@ class HostSession:
         self._keyframe_wanted.set()
         self._update_status(paused=paused)
 
+    def set_view_only(self, view_only: bool) -> None:
+        """Drop (True) or replay (False) the viewer's input from now on, and tell the viewer.
+
+        The server journey (:mod:`opensupport.host.server_api`) starts view-only and opens control only
+        when the agent's options and the customer allow it.
+        """
+        with self._lock:
+            if view_only == self._view_only:
+                return
+            self._view_only = view_only
+        self._input_put(None)  # the input thread re-reads the rules before the next event
+        self._link_thread.call(self._send_control, TOPIC_VIEW_ONLY, b"1" if view_only else b"0")
+        self._update_status(view_only=view_only)
+
     def stop(self, reason: str = END_REASON_STOPPED, timeout: float = 3.0) -> None:
         """End the session at once: input is blocked, capture stops, the viewer is told ``reason``."""
         self._stopping.set()
