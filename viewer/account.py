@@ -93,6 +93,8 @@ class AgentAccount:
                 response = self._client.request(method, path, json=body)
             except httpx.HTTPError as exc:
                 raise AccountError(f"the server did not answer: {exc}") from None
+            except RuntimeError:  # httpx: the client was closed (logged out)
+                raise AccountError("logged out") from None
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail")
@@ -143,6 +145,8 @@ class AgentAccount:
     def logout(self) -> None:
         """Stop the heartbeat and log out (the agent shows offline at once). Never raises."""
         self._stop.set()
+        if self._client.is_closed:
+            return
         try:
             self._call("POST", "/api/agent/logout")
         except AccountError as exc:

@@ -1,7 +1,10 @@
 """``opensupport viewer``: the agent's viewer window.
 
-Until the agent login (the admin API) is wired in, the viewer makes a session code (or takes one from
-``--code``) and shows it to be read to the customer; it connects to the relay at once
+With ``--agent ID`` the agent logs in to the server (password from ``--password-file`` or a prompt), the
+viewer creates a support session (상담 생성: the server issues the routing id, the viewer makes the secret
+half), shows the code and the customer link, and runs the journey of the call
+(:mod:`opensupport.viewer.account`, :mod:`opensupport.viewer.ui.journey`). Without ``--agent`` (tests, a
+bare relay) the viewer makes a code (or takes ``--code``), connects to the relay at once
 (:class:`~opensupport.viewer.session.ViewerSession`) and shows the customer's screen when the host joins.
 """
 
@@ -31,6 +34,9 @@ class ViewerConfig:
     view_only: bool
     mode: ViewMode
     offscreen: bool
+    #: the agent's login ID (a server-managed session); None: ``code`` is used as is
+    agent: str | None = None
+    password_file: str | None = None
 
 
 def validate_server_url(url: str) -> str:
@@ -64,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="the session code to use (ABC123-12345678); by default the viewer makes a new one",
     )
+    parser.add_argument(
+        "--agent", metavar="ID", help="log in to the server as this agent and create a session"
+    )
+    parser.add_argument(
+        "--password-file", metavar="FILE", help="the agent's password, first line of FILE (default: prompt)"
+    )
     parser.add_argument("--view-only", action="store_true", help="start in view-only mode")
     parser.add_argument(
         "--mode",
@@ -85,6 +97,12 @@ def parse_args(argv: Sequence[str]) -> ViewerConfig:
         server = validate_server_url(args.server)
     except ValueError as exc:
         parser.error(f"--server: {exc}")
+    if args.agent is not None and args.code is not None:
+        parser.error("--code and --agent exclude each other: with --agent the server issues the code")
+    if args.agent is not None and not (
+        1 <= len(args.agent) <= 12 and args.agent.isascii() and args.agent.isalnum()
+    ):
+        parser.error("--agent: an agent ID is 1 to 12 letters and digits")
     if args.code is None:
         # The viewer makes the code (the secret half never leaves the two ends) and shows it to the agent.
         code = SessionCode.generate()
@@ -93,7 +111,26 @@ def parse_args(argv: Sequence[str]) -> ViewerConfig:
             code = SessionCode.parse(args.code)
         except ValueError as exc:
             parser.error(f"--code: {exc}")
-    return ViewerConfig(server, code, args.view_only, ViewMode(args.mode), args.offscreen)
+    return ViewerConfig(
+        server, code, args.view_only, ViewMode(args.mode), args.offscreen, args.agent, args.password_file
+    )
+
+
+def read_password(config: ViewerConfig) -> str:
+    """The agent's password: the first line of ``--password-file``, else asked on the terminal.
+
+    Raises OSError when the file cannot be read, ValueError when it is empty.
+    """
+    if config.password_file is not None:
+        with open(config.password_file, encoding="utf-8") as f:
+            password = f.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"Password of agent {config.agent}: ")
+    if not password:
+        raise ValueError("the password is empty")
+    return password
 
 
 def waiting_message(config: ViewerConfig) -> str:
@@ -118,6 +155,10 @@ def main(argv: Sequence[str]) -> int:
     app = QApplication.instance() or QApplication(["opensupport viewer"])
     window = ViewerWindow(DisplayModel(mode=config.mode, view_only=config.view_only))
     window.set_view_only(config.view_only)
+    if config.agent is not None:
+        from opensupport.viewer.ui.journey import run_agent
+
+        return run_agent(app, window, config)
     window.set_connection_status(waiting_message(config))
     window.show_session_code(str(config.code))
     window.show()

@@ -264,3 +264,115 @@ def test_five_wrong_codes_kill_the_code(server: ServerProcess, xserver: XServer,
         session.stop()
         window.close()
         account.logout()
+
+
+def test_the_desk_asks_the_report_and_opens_the_next_session(
+    server: ServerProcess, xserver: XServer, qapp: Any
+) -> None:
+    from opensupport.viewer.display import DisplayModel
+    from opensupport.viewer.ui.journey import AgentDesk
+    from opensupport.viewer.ui.window import ViewerWindow
+
+    server.add_agent("desk1", auto_new_session=True)
+    fault_id = server.add_fault_type("네트워크")
+    account = log_in(server, "desk1")
+    asked: list[tuple[list[str], str]] = []
+
+    def answer(window: Any, fault_types: list[Any], summary: str) -> tuple[int | None, str, str]:
+        asked.append(([f.name for f in fault_types], summary))
+        return fault_id, "케이블 교체", "unresolved"
+
+    window = ViewerWindow(DisplayModel())
+    window.show()
+    desk = AgentDesk(window, account, ask_report=answer)
+    first = account.create_session()
+    desk.begin(first)
+    host = HostProcess(xserver, server.url, str(first.code))
+    try:
+        journey = desk.journey
+        assert journey is not None
+        wait_until(journey.active.is_set, 30, "the session to start")
+        desk.end_session()
+        code, out, err = host.finish()
+        assert code == 0, out + err
+
+        def next_shown() -> bool:
+            qapp.processEvents()
+            return len(desk.history) == 2
+
+        wait_until(next_shown, 15, "the next session")
+    finally:
+        host.close()
+        desk.close()
+        window.close()
+    assert asked and "네트워크" in asked[0][0]
+    second = desk.history[1]
+    assert str(second.code) in window.remote_screen.waiting_text
+    assert second.customer_url in window.remote_screen.waiting_text
+    record = server.record(first.id)
+    assert (record.status, record.fault_type_name, record.content, record.resolved) == (
+        "ended", "네트워크", "케이블 교체", "unresolved",
+    )  # fmt: skip
+    assert record.satisfaction is None  # the survey is off for this agent: no answer
+
+
+def test_viewer_command_logs_in_and_creates_a_session(server: ServerProcess, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    server.add_agent("cli1")
+    password = tmp_path / "password"
+    password.write_text(AGENT_PASSWORD + "\n")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "opensupport",
+            "viewer",
+            "--server",
+            server.url,
+            "--agent",
+            "cli1",
+            "--password-file",
+            str(password),
+            "--offscreen",
+        ],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    admin = server.admin()
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        assert "agent cli1 logged in" in line and "/s/cli1" in line, line
+        agents = admin.get("/manage/remote/agents/status.json").json()["agents"]
+        assert next(a for a in agents if a["login_id"] == "cli1")["online"] is True
+        live = [s for s in live_sessions(admin) if s["agent_login_id"] == "cli1"]
+        assert len(live) == 1 and live[0]["status"] == "waiting" and live[0]["routing_id"] in line
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+    bad = tmp_path / "bad"
+    bad.write_text("wrong password\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opensupport",
+            "viewer",
+            "--server",
+            server.url,
+            "--agent",
+            "cli1",
+            "--password-file",
+            str(bad),
+            "--offscreen",
+        ],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "the ID or password is incorrect" in done.stderr.decode()
