@@ -122,12 +122,29 @@ def run_window(config: HostConfig) -> int:
     from PySide6.QtWidgets import QApplication
 
     from ..errors import HostError
+    from ..server_api import server_manages_sessions
+    from .journey import CustomerQuestions, window_journey
 
     app = QApplication.instance() or QApplication(["opensupport host"])
+    questions = CustomerQuestions()
+    # A server-managed session: nothing is shared before the server's options are known (server_api.py).
+    journey = (
+        window_journey(config, questions, lambda text: None)
+        if server_manages_sessions(config.server)
+        else None
+    )
     session = HostSession(
-        config.server, config.code, display=config.display, view_only=config.view_only, monitor=config.monitor
+        config.server,
+        config.code,
+        display=config.display,
+        view_only=config.view_only,
+        monitor=config.monitor,
+        on_event=journey.on_event if journey is not None else None,
     )
     window = HostWindow(session, config.code.routing_id)
+    if journey is not None:
+        journey.attach(session)
+        questions.parent_widget = window
     try:
         window.start()
     except HostError as exc:
@@ -150,4 +167,8 @@ def run_window(config: HostConfig) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     session.close()
+    if journey is not None:
+        journey.finish(dropped=session.error is not None)  # the survey's dialog, if it is on
+        if journey.outcome == "refused":
+            return 0
     return code if session.error is None else 1
