@@ -288,6 +288,11 @@ class HostSession:
         return self._status
 
     @property
+    def shared_monitor(self) -> CaptureMonitor | None:
+        """The monitor being shared (its place on the desktop), once the capture opened it."""
+        return self._cursor_monitor
+
+    @property
     def result(self) -> LinkResult | None:
         """How the session ended, once it ended cleanly."""
         return self._link_thread.result

@@ -1,5 +1,11 @@
 """The customer's window: who is connected, a banner whenever the screen is shared, pause and stop.
 
+With the session's tools (its policy known): the drawing overlay over the shared monitor (created on this
+GUI thread, following monitor switches), a "Draw" toggle for 양방향 그리기 when the options allow the
+customer to draw, the chat, the transfer list with its consent dialogs, and the agent's notices ("The
+agent is recording the screen"). The tools may appear after the window (the server journey learns the
+options after the handshake): a timer picks them up.
+
 The session runs on its own threads (:class:`~opensupport.host.session.HostSession`); its status reaches
 the window through a queued Qt signal. Closing the window ends the session at once, as the stop button
 does: the customer is always in control.
@@ -14,12 +20,14 @@ from typing import TYPE_CHECKING
 from opensupport.link import LinkState
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from ..session import END_REASON_STOPPED, HostSession, HostStatus
 
 if TYPE_CHECKING:
     from ..cli import HostConfig
+    from ..overlay import DrawingOverlay
+    from ..tools.live import HostSessionTools
 
 __all__ = ["HostWindow", "run_window"]
 
@@ -32,6 +40,7 @@ _BANNER_STYLE = "QLabel {{ background: {bg}; color: white; font-weight: bold; pa
 class _StatusBridge(QObject):
     # Signal(object): the status object crosses threads as a Python object (no C++ conversion).
     changed = Signal(object)
+    notice = Signal(str)
 
 
 class HostWindow(QMainWindow):
@@ -55,19 +64,40 @@ class HostWindow(QMainWindow):
         self.pause_button.toggled.connect(self._pause_toggled)
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.stop)
+        self.draw_button = QPushButton("Draw")
+        self.draw_button.setCheckable(True)
+        self.draw_button.setVisible(False)
+        self.draw_button.toggled.connect(self._draw_toggled)
+        self.notice_label = QLabel()
+        self.notice_label.setVisible(False)
+        self.bridge.notice.connect(self.show_notice)
+        self.tabs = QTabWidget()
+        self.tabs.setVisible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.pause_button)
+        buttons.addWidget(self.draw_button)
         buttons.addWidget(self.stop_button)
         layout = QVBoxLayout()
         layout.addWidget(self.banner)
         layout.addWidget(self.who_label)
         layout.addWidget(self.session_label)
+        layout.addWidget(self.notice_label)
         layout.addLayout(buttons)
+        layout.addWidget(self.tabs, 1)
         central = QWidget()
         central.setLayout(layout)
         self.setCentralWidget(central)
         self.resize(420, 160)
         self._ended = False
+        #: The tools wired into this window (None until the session has them).
+        self.wired_tools: HostSessionTools | None = None
+        self.overlay: DrawingOverlay | None = None
+        self.chat_view: QWidget | None = None
+        self.file_window: QWidget | None = None
+        self._geometry: tuple[int, int, int, int] | None = None
+        self._tools_timer = QTimer(self)
+        self._tools_timer.timeout.connect(self.follow_tools)
+        self._tools_timer.start(200)
 
     def start(self) -> None:
         """Start the session; raises HostError if the screen or input cannot be used."""
@@ -100,6 +130,71 @@ class HostWindow(QMainWindow):
         self.banner.setStyleSheet(_BANNER_STYLE.format(bg="#6d6d6d" if status.paused else "#c62828"))
         self.pause_button.setText("Resume" if status.paused else "Pause")
 
+    def show_notice(self, text: str) -> None:
+        """What the agent did, for the customer to see (GUI thread)."""
+        self.notice_label.setText(text)
+        self.notice_label.setVisible(True)
+
+    def follow_tools(self) -> None:
+        """Wire the session's tools once they exist, and keep the overlay on the shared monitor."""
+        tools = self.session.tools
+        if tools is not None and tools is not self.wired_tools and not tools.closed:
+            self._wire(tools)
+        monitor = self.session.shared_monitor
+        if self.overlay is not None and monitor is not None:
+            geometry = (monitor.x, monitor.y, monitor.width, monitor.height)
+            if geometry != self._geometry:
+                self._geometry = geometry
+                self.overlay.set_geometry(geometry)
+
+    def _wire(self, tools: HostSessionTools) -> None:
+        from opensupport.tools.qt_widgets import ChatView
+
+        from ..overlay import DrawingOverlay
+        from ..policy import Feature
+        from ..tools.file_window import HostFileWindow
+
+        self._unwire()
+        self.wired_tools = tools
+        policy = tools.policy
+        monitor = self.session.shared_monitor
+        geometry = (0, 0, 1, 1) if monitor is None else (monitor.x, monitor.y, monitor.width, monitor.height)
+        self._geometry = geometry if monitor is not None else None
+        self.overlay = DrawingOverlay(tools.tools.drawing, geometry, on_customer_stroke=tools.customer_draw)
+        self.overlay.refresh()  # strokes that arrived before the window picked the tools up
+        self.draw_button.setVisible(policy.allows(Feature.DRAWING) and policy.allows(Feature.TWO_WAY_DRAWING))
+        exchange = tools.exchange
+        if policy.allows(Feature.CHAT):
+            self.chat_view = ChatView(exchange.chat.chat, tools.post, say=exchange.chat.say)
+            self.tabs.addTab(self.chat_view, "채팅")
+        self.file_window = HostFileWindow(
+            exchange.files,
+            can_send=policy.allows(Feature.TWO_WAY_FILES),
+            clipboard=exchange.clipboard if policy.allows(Feature.CLIPBOARD_FILES) else None,
+            post=tools.post,
+        )
+        self.tabs.addTab(self.file_window, "파일 전송")
+        self.tabs.setVisible(True)
+        self.resize(max(self.width(), 460), max(self.height(), 420))
+
+    def _unwire(self) -> None:
+        if self.overlay is not None:
+            self.overlay.close()
+            self.overlay.deleteLater()
+            self.overlay = None
+        while self.tabs.count():
+            widget = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            if widget is not None:
+                widget.deleteLater()
+        self.chat_view = self.file_window = None
+        self.draw_button.setChecked(False)
+        self.draw_button.setVisible(False)
+
+    def _draw_toggled(self, on: bool) -> None:
+        if self.overlay is not None:
+            self.overlay.set_drawing_mode(on)
+
     def _pause_toggled(self, paused: bool) -> None:
         self.session.set_paused(paused)
 
@@ -112,8 +207,11 @@ class HostWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the applet ends the session at once."""
+        self._tools_timer.stop()
         self.session.stop(END_REASON_STOPPED)
         self.session.close()
+        if self.overlay is not None:
+            self.overlay.close()
         super().closeEvent(event)
 
 
@@ -122,14 +220,16 @@ def run_window(config: HostConfig) -> int:
     from PySide6.QtWidgets import QApplication
 
     from ..errors import HostError
+    from ..policy import policy_from_options
     from ..server_api import server_manages_sessions
     from .journey import CustomerQuestions, window_journey
 
     app = QApplication.instance() or QApplication(["opensupport host"])
+    notices = _StatusBridge()
     questions = CustomerQuestions()
     # A server-managed session: nothing is shared before the server's options are known (server_api.py).
     journey = (
-        window_journey(config, questions, lambda text: None)
+        window_journey(config, questions, notices.notice.emit)
         if server_manages_sessions(config.server)
         else None
     )
@@ -139,12 +239,17 @@ def run_window(config: HostConfig) -> int:
         display=config.display,
         view_only=config.view_only,
         monitor=config.monitor,
+        policy=None if journey is not None else policy_from_options(config.options),
+        download_dir=config.download_dir,
+        consent_answer=config.file_consent,
+        on_notice=notices.notice.emit,
         on_event=journey.on_event if journey is not None else None,
     )
     window = HostWindow(session, config.code.routing_id)
     if journey is not None:
         journey.attach(session)
         questions.parent_widget = window
+    notices.notice.connect(window.show_notice)
     try:
         window.start()
     except HostError as exc:
