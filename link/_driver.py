@@ -301,6 +301,8 @@ class SessionLink:
             self.session.send(CloseSession(reason))
         except ProtocolError:
             self._finish(LinkResult(False, reason))  # nothing established to close
+            # The run may be waiting on the relay for the other side: end that wait now.
+            asyncio.get_running_loop().create_task(self._close_ws())
             return
         self._wake.set()
         asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self._finish, LinkResult(False, reason))

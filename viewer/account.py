@@ -86,6 +86,8 @@ class AgentAccount:
         self._heartbeat: threading.Thread | None = None
         #: the last heartbeat's error (None while heartbeats succeed)
         self.heartbeat_error: AccountError | None = None
+        #: called with the agent's open sessions (the server's list) after every heartbeat
+        self.on_heartbeat: Callable[[list[dict[str, Any]]], None] | None = None
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         with self._lock:
@@ -129,6 +131,9 @@ class AgentAccount:
         """One heartbeat now (the thread sends them on its own); refreshes :attr:`options`."""
         data = self._call("POST", "/api/agent/heartbeat")
         self.options = {str(k): bool(v) for k, v in data["options"].items()}
+        callback = self.on_heartbeat
+        if callback is not None:
+            callback([dict(s) for s in data.get("sessions", [])])
 
     def _heartbeat_main(self) -> None:
         while not self._stop.wait(self.heartbeat_interval):
@@ -228,6 +233,14 @@ class ViewerJourney:
             case _:
                 pass
 
+    def watch(self, open_sessions: list[dict[str, Any]]) -> None:
+        """After a heartbeat: a session no longer open on the server (강제 종료 in 상담 관리) ends here too."""
+        if self.closed.is_set() or self.session is None:
+            return
+        if all(s.get("id") != self.created.id for s in open_sessions):
+            self._on_message("the administrator ended the session")
+            self.session.link_thread.call(self.session.link.close, "the administrator ended the session")
+
     def request_control(self) -> None:
         """Ask the customer for control (접속시 자동제어모드 off); the answer arrives as ``host.view_only``."""
         self.session.link_thread.call(self.session.link.send, ControlMessage(TOPIC_CONTROL_REQUEST, b""))
@@ -304,5 +317,6 @@ def start_journey(
     )
     holder.append(session)
     journey.attach(session)
+    account.on_heartbeat = journey.watch
     session.start()
     return session, journey

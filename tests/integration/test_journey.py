@@ -376,3 +376,31 @@ def test_viewer_command_logs_in_and_creates_a_session(server: ServerProcess, tmp
     )
     assert done.returncode == 1
     assert "the ID or password is incorrect" in done.stderr.decode()
+
+
+def test_an_administrator_ends_a_session_and_the_viewer_follows(server: ServerProcess, qapp: Any) -> None:
+    from journey_env import CSRF_RE
+
+    server.add_agent("forced1")
+    account = log_in(server, "forced1")
+    created = account.create_session()
+    window, session, journey = open_viewer(qapp, account, created)
+    admin = server.admin()
+    try:
+        wait_until(lambda: session.link.state.value == "waiting", 15, "the viewer to wait for the customer")
+        page = admin.get("/manage/remote/sessions/")
+        token = CSRF_RE.search(page.text)
+        assert token, page.text[:300]
+        response = admin.post(
+            f"/manage/remote/sessions/{created.id}/end", data={"csrf_token": token.group(1)}
+        )
+        assert response.status_code in (200, 303), response.text[:300]
+        account.heartbeat()  # the next heartbeat (every 20 s) says the session is no longer open
+        wait_until(session.ended.is_set, 15, "the viewer to end the session")
+        wait_until(journey.closed.is_set, 15, "the record to be settled")
+    finally:
+        session.stop()
+        window.close()
+        account.logout()
+    assert journey.final_status == "ended"
+    assert server.record(created.id).status == "ended"
