@@ -404,3 +404,29 @@ def test_an_administrator_ends_a_session_and_the_viewer_follows(server: ServerPr
         account.logout()
     assert journey.final_status == "ended"
     assert server.record(created.id).status == "ended"
+
+
+def test_a_killed_host_closes_the_record_as_disconnected(
+    server: ServerProcess, xserver: XServer, qapp: Any
+) -> None:
+    server.add_agent("killed1")
+    account = log_in(server, "killed1")
+    created = account.create_session()
+    window, session, journey = open_viewer(qapp, account, created)
+    # The relay keeps the routing id for the host to come back; a short wait keeps the test short.
+    session.link._resume_timeout = 2.0
+    host = HostProcess(xserver, server.url, str(created.code), "--customer-name", "Park")
+    try:
+        wait_until(journey.active.is_set, 30, "the session to start")
+        host.proc.kill()
+        wait_until(journey.closed.is_set, 30, "the viewer to give the host up")
+    finally:
+        host.close()
+        session.stop()
+        window.close()
+        account.logout()
+    assert journey.final_status == "disconnected"
+    record = server.record(created.id)
+    assert record.status == "disconnected" and record.ended_at is not None and record.customer_name == "Park"
+    faults = html.unescape(server.admin().get("/manage/remote/faults/").text)
+    assert f'<a href="/manage/records/{created.id}">killed1</a>' in faults  # 장애 상황 관리 lists it
