@@ -128,8 +128,16 @@ class AgentAccount:
         self._heartbeat.start()
 
     def heartbeat(self) -> None:
-        """One heartbeat now (the thread sends them on its own); refreshes :attr:`options`."""
-        data = self._call("POST", "/api/agent/heartbeat")
+        """One heartbeat now (the thread sends them on its own); refreshes :attr:`options`.
+
+        Raises AccountError; a 401 means a newer login cut this one off (its sessions end here too)."""
+        try:
+            data = self._call("POST", "/api/agent/heartbeat")
+        except AccountError as exc:
+            if exc.status == 401 and self.on_heartbeat is not None:
+                # cut off by a newer login (상담원 강제 로그인): the server closed this login's sessions
+                self.on_heartbeat([])
+            raise
         self.options = {str(k): bool(v) for k, v in data["options"].items()}
         callback = self.on_heartbeat
         if callback is not None:

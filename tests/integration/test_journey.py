@@ -430,3 +430,25 @@ def test_a_killed_host_closes_the_record_as_disconnected(
     assert record.status == "disconnected" and record.ended_at is not None and record.customer_name == "Park"
     faults = html.unescape(server.admin().get("/manage/remote/faults/").text)
     assert f'<a href="/manage/records/{created.id}">killed1</a>' in faults  # 장애 상황 관리 lists it
+
+
+def test_a_newer_login_cuts_the_first_viewer_off(server: ServerProcess, qapp: Any) -> None:
+    from opensupport.viewer.account import AccountError
+
+    server.add_agent("twice1")  # 상담원 강제 로그인 is on by default
+    first = log_in(server, "twice1")
+    created = first.create_session()
+    window, session, journey = open_viewer(qapp, first, created)
+    second = log_in(server, "twice1")
+    try:
+        with pytest.raises(AccountError) as refused:
+            first.heartbeat()
+        assert refused.value.status == 401
+        wait_until(session.ended.is_set, 15, "the first viewer's session to end")
+        wait_until(journey.closed.is_set, 15, "the record to be settled")
+    finally:
+        session.stop()
+        window.close()
+        first.logout()
+        second.logout()
+    assert server.record(created.id).status == "ended"  # it never started: ended, not a fault
