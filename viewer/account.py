@@ -176,6 +176,13 @@ class AgentAccount:
         code = SessionCode.generate(str(data["routing_id"]))
         return CreatedSession(int(data["id"]), code, str(data["host_token"]), str(data["customer_url"]))
 
+    def claim_session(self, record_id: int) -> CreatedSession:
+        """Take a waiting session the administrator created (상담 생성 in the admin web): a fresh host
+        token, and the secret half made here."""
+        data = self._call("POST", f"/api/sessions/{int(record_id)}/claim")
+        code = SessionCode.generate(str(data["routing_id"]))
+        return CreatedSession(int(data["id"]), code, str(data["host_token"]), str(data["customer_url"]))
+
     def set_status(self, record_id: int, status: str) -> dict[str, Any]:
         """Move the session on (active, ended, disconnected, fault, refused); returns the record."""
         return dict(self._call("POST", f"/api/sessions/{int(record_id)}/status", {"status": status}))

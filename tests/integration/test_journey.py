@@ -452,3 +452,58 @@ def test_a_newer_login_cuts_the_first_viewer_off(server: ServerProcess, qapp: An
         first.logout()
         second.logout()
     assert server.record(created.id).status == "ended"  # it never started: ended, not a fault
+
+
+def test_the_desk_takes_a_session_the_administrator_created(
+    server: ServerProcess, xserver: XServer, qapp: Any
+) -> None:
+    from journey_env import CSRF_RE
+    from opensupport.server.db.models import Agent
+    from opensupport.viewer.display import DisplayModel
+    from opensupport.viewer.ui.journey import AgentDesk
+    from opensupport.viewer.ui.window import ViewerWindow
+    from sqlalchemy import select
+
+    server.add_agent("offer1")
+    with server.db.session() as s:
+        agent_row_id = s.scalar(select(Agent.id).where(Agent.login_id == "offer1"))
+    account = log_in(server, "offer1")
+    window = ViewerWindow(DisplayModel())
+    window.show()
+    desk = AgentDesk(window, account, ask_report=lambda *a: None)
+    own = account.create_session()
+    desk.begin(own)
+    admin = server.admin()
+    page = admin.get("/manage/remote/sessions/new")
+    token = CSRF_RE.search(page.text)
+    assert token, page.text[:300]
+    response = admin.post(
+        "/manage/remote/sessions/new", data={"agent_id": str(agent_row_id), "csrf_token": token.group(1)}
+    )
+    assert response.status_code == 200, response.text[:300]
+    offered = next(s for s in live_sessions(admin) if s["agent_login_id"] == "offer1" and s["id"] != own.id)
+    host = None
+    try:
+        account.heartbeat()
+
+        def taken() -> bool:
+            qapp.processEvents()
+            return desk.created is not None and desk.created.id == offered["id"]
+
+        wait_until(taken, 15, "the desk to take the administrator's session")
+        assert desk.created is not None
+        assert desk.created.code.routing_id == offered["routing_id"]
+        assert str(desk.created.code) in window.remote_screen.waiting_text
+        host = HostProcess(xserver, server.url, str(desk.created.code), "--customer-name", "Choi")
+        journey = desk.journey
+        assert journey is not None
+        wait_until(journey.active.is_set, 30, "the customer to join the administrator's session")
+    finally:
+        if host is not None:
+            host.terminate()
+            host.finish()
+        desk.close()
+        window.close()
+    assert server.record(own.id).status == "ended"  # the viewer's own waiting session was given up
+    taken_record = server.record(offered["id"])
+    assert taken_record.customer_name == "Choi" and taken_record.started_at is not None

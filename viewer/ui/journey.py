@@ -44,6 +44,7 @@ class AgentDesk(QObject):
     """
 
     _ended = Signal(str)
+    _offered = Signal(object)
 
     def __init__(
         self,
@@ -62,6 +63,9 @@ class AgentDesk(QObject):
         #: every session this desk ran, in order
         self.history: list[CreatedSession] = []
         self._ended.connect(self._after_session)
+        self._offered.connect(self._pick_up)
+        #: the session being replaced by one the administrator created (no report is asked for it)
+        self._replaced: ViewerJourney | None = None
         menu = window.menuBar().addMenu("Session")
         self.request_control_action = menu.addAction("Request control")
         self.request_control_action.triggered.connect(self.request_control)
@@ -81,6 +85,31 @@ class AgentDesk(QObject):
             on_message=lambda text: self.window.bridge.status_changed.emit(text),
             on_end=self._ended.emit,
         )
+        journey = self.journey
+        self.account.on_heartbeat = lambda sessions: self._heartbeat(journey, sessions)
+
+    def _heartbeat(self, journey: ViewerJourney, sessions: list[dict[str, Any]]) -> None:
+        # on the heartbeat thread
+        journey.watch(sessions)
+        known = {c.id for c in self.history}
+        offered = [s for s in sessions if s.get("status") == "waiting" and s.get("id") not in known]
+        if offered:
+            self._offered.emit(offered)
+
+    def _pick_up(self, offered: list[dict[str, Any]]) -> None:
+        """A session the administrator created for this agent: taken over unless a call is in progress."""
+        journey = self.journey
+        if journey is None or journey.active.is_set() or self._replaced is not None:
+            return
+        try:
+            claimed = self.account.claim_session(int(offered[0]["id"]))
+        except (AccountError, KeyError, TypeError, ValueError) as exc:
+            log.warning("the administrator's session could not be taken: %s", exc)
+            return
+        self._replaced = journey
+        if self.session is not None:
+            self.session.stop("the agent took another session")
+        self.begin(claimed)
 
     def end_session(self) -> None:
         """End the current session (the report is asked next)."""
@@ -93,6 +122,9 @@ class AgentDesk(QObject):
             self.journey.request_control()
 
     def _after_session(self, message: str) -> None:
+        if self._replaced is not None:  # the waiting session given up for the administrator's one
+            self._replaced = None
+            return
         journey, session = self.journey, self.session
         if journey is None:
             return
