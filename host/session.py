@@ -52,6 +52,7 @@ from opensupport.protocol import (
     Event,
     FrameAcknowledged,
     HandshakeComplete,
+    KeyCombo,
     KeyEvent,
     KeyframeRequest,
     Monitor,
@@ -63,6 +64,7 @@ from opensupport.protocol import (
     SessionCode,
     WheelEvent,
 )
+from opensupport.protocol import TextInput as TextInputMessage
 
 from .capture import CaptureBackend, open_capture
 from .capture import Monitor as CaptureMonitor
@@ -76,8 +78,10 @@ from .events import (
     KeyRelease,
     MouseButton,
     PointerMove,
+    TextInput,
     Wheel,
 )
+from .events import KeyCombo as KeyComboInput
 from .input import InputBackend, InputInjector, open_input
 from .policy import Feature, HostPolicy
 
@@ -156,6 +160,10 @@ class InputTranslator:
         match event:
             case KeyEvent(keysym=keysym, down=down):
                 return [KeyPress(keysym) if down else KeyRelease(keysym)]
+            case TextInputMessage(text=text):
+                return [TextInput(text)]
+            case KeyCombo(keysyms=keysyms):
+                return [KeyComboInput(keysyms)]
             case PointerEvent(x=x, y=y, buttons=buttons):
                 if buttons & ~_KNOWN_BUTTON_MASK:
                     raise InvalidInputEvent(f"unknown pointer buttons in mask {buttons:#x}")
@@ -419,7 +427,7 @@ class HostSession:
                 if allowed or event.reason == "resume":
                     self._keyframe_wanted.set()
                     self._refresh_token()
-            case KeyEvent() | PointerEvent() | WheelEvent():
+            case KeyEvent() | PointerEvent() | WheelEvent() | TextInputMessage() | KeyCombo():
                 self._input_message(event)
             case ControlMessage(topic=topic, data=data):
                 if topic == TOPIC_MONITOR_SELECT:

@@ -1,8 +1,9 @@
 """``ControlMessage`` topics that host and viewer agree on, for what the protocol has no message of its own.
 
-Each topic's payload is documented here; they are candidates for proper messages in PROTOCOL.md. Text
-typed through an input method is *not* a topic: the viewer sends each character as a key press and release
-(Unicode keysyms) on the input lane, so that it stays in order with the keys and pointer moves around it.
+Each topic's payload is documented here; PROTOCOL.md §5 ("Application control topics") explains why these
+stay topics: tiny, rare, reliable application state the session layer need not know. Text typed through an
+input method and key combinations are *not* topics: they are the protocol's ``TextInput`` and ``KeyCombo``
+messages on the input lane, so that they stay in order with the keys and pointer moves around them.
 """
 
 from __future__ import annotations

@@ -79,6 +79,10 @@ MAX_FILE_SIZE = 1 << 48
 MAX_FILE_CHUNK_SIZE = 64 * 1024
 #: Longest chat line (UTF-8 bytes).
 MAX_CHAT_SIZE = 4096
+#: Longest text typed in one TextInput (UTF-8 bytes).
+MAX_TEXT_INPUT_SIZE = 4096
+#: Most keys in one KeyCombo.
+MAX_COMBO_KEYS = 6
 #: Most points in one drawing stroke.
 MAX_STROKE_POINTS = 1024
 #: Largest stroke width (pixels).
@@ -224,8 +228,38 @@ class KeyEvent(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class TextInput(Event):
+    """Text the agent typed or an input method committed (any script: Hangul, Kana...), to be typed on
+    the host as it is. It travels on the input lane, so it stays in order with the keys and pointer moves
+    around it. Non-empty, at most :data:`MAX_TEXT_INPUT_SIZE` UTF-8 bytes, no NUL."""
+
+    text: str
+
+    def __post_init__(self) -> None:
+        _text("text", self.text, MAX_TEXT_INPUT_SIZE)
+        if not self.text or "\x00" in self.text:
+            raise InvalidEvent("text input must be non-empty and free of NUL")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCombo(Event):
+    """A key combination the agent's own desktop would catch (Ctrl+Alt+Del, Alt+Tab...): the host presses
+    the keys in order and releases them in reverse order. 1..:data:`MAX_COMBO_KEYS` distinct keysyms."""
+
+    keysyms: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.keysyms, tuple) or not 1 <= len(self.keysyms) <= MAX_COMBO_KEYS:
+            raise InvalidEvent(f"a key combination is a tuple of 1..{MAX_COMBO_KEYS} keysyms")
+        for keysym in self.keysyms:
+            _int("keysym", keysym, _U32)
+        if len(set(self.keysyms)) != len(self.keysyms):
+            raise InvalidEvent("a key combination names a key twice")
+
+
+@dataclass(frozen=True, slots=True)
 class PointerEvent(Event):
-    """The pointer at (x, y) in the host's screen coordinates; ``buttons`` is the mask of pressed buttons
+    """The pointer at (x, y) in pixels of the shared monitor's frame; ``buttons`` is the mask of pressed buttons
     (bit 0 left, 1 middle, 2 right, 3 back, 4 forward)."""
 
     x: int

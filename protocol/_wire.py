@@ -129,6 +129,16 @@ _CURSOR_POS = _fixed(">iiB")
 _U64 = _fixed(">Q")
 
 
+def _enc_combo(e: ev.KeyCombo) -> bytes:
+    return bytes([len(e.keysyms)]) + struct.pack(f">{len(e.keysyms)}I", *e.keysyms)
+
+
+def _dec_combo(body: bytes) -> ev.KeyCombo:
+    if not body or len(body) != 1 + 4 * body[0]:
+        raise MessageError("key combination length does not match its count")
+    return ev.KeyCombo(struct.unpack(f">{body[0]}I", body[1:]))
+
+
 def _bool_byte(value: int) -> bool:
     if value not in (0, 1):
         raise MessageError("boolean byte must be 0 or 1")
@@ -307,6 +317,9 @@ SPECS: tuple[Spec, ...] = (
          lambda e: struct.pack(">iiH", e.x, e.y, e.buttons), lambda b: ev.PointerEvent(*_POINTER(b))),
     Spec(ev.WheelEvent, _C.INPUT, 0x03, _L.INTERACTIVE, False, _V,
          lambda e: struct.pack(">iihh", e.x, e.y, e.dx, e.dy), lambda b: ev.WheelEvent(*_WHEEL(b))),
+    Spec(ev.TextInput, _C.INPUT, 0x04, _L.INTERACTIVE, False, _V,
+         lambda e: _utf8(e.text), lambda b: ev.TextInput(_decode_utf8(b))),
+    Spec(ev.KeyCombo, _C.INPUT, 0x05, _L.INTERACTIVE, False, _V, _enc_combo, _dec_combo),
     # channel 2: screen
     Spec(ev.ScreenUpdate, _C.SCREEN, 0x01, _L.SCREEN, False, _H,
          lambda e: struct.pack(">QB", e.frame_id, int(e.keyframe)) + e.data, _dec_screen),

@@ -29,6 +29,7 @@ from opensupport.link.topics import (
     TOPIC_VIEW_ONLY,
 )
 from opensupport.protocol import (
+    MAX_TEXT_INPUT_SIZE,
     AuthenticationFailed,
     CloseSession,
     CodeGuard,
@@ -47,6 +48,7 @@ from opensupport.protocol import (
     SessionCode,
     WheelEvent,
 )
+from opensupport.protocol import TextInput as TextInputMessage
 from opensupport.viewer.display import CursorImage, Monitor
 from opensupport.viewer.events import (
     ButtonPress,
@@ -91,9 +93,9 @@ def protocol_input(event: InputEvent, buttons: int) -> tuple[list[Event], int]:
     """The protocol messages for one viewer input event, and the button mask after it.
 
     ``buttons`` is the mask of held buttons before the event. Committed text (an input method's, any
-    script) becomes a press and release of each character's keysym: on the input lane, so that it stays
-    in order with the keys and pointer moves around it (a control message would overtake them). Raises
-    ValueError for an unknown event.
+    script) becomes ``TextInput`` messages (cut at character boundaries to the protocol's bound): on the
+    input lane, so that it stays in order with the keys and pointer moves around it. Raises ValueError for
+    an unknown event.
     """
     match event:
         case KeyPress(keysym=keysym):
@@ -101,11 +103,9 @@ def protocol_input(event: InputEvent, buttons: int) -> tuple[list[Event], int]:
         case KeyRelease(keysym=keysym):
             return [KeyEvent(keysym, False)], buttons
         case TextInput(text=text):
-            keys: list[Event] = []
             for ch in text:
-                keysym = keysym_for_char(ch)
-                keys += [KeyEvent(keysym, True), KeyEvent(keysym, False)]
-            return keys, buttons
+                keysym_for_char(ch)  # raises InputError for a control character, as before
+            return [TextInputMessage(part) for part in _text_parts(text)], buttons
         case PointerMove(x=x, y=y):
             return [PointerEvent(x, y, buttons)], buttons
         case ButtonPress(button=button, x=x, y=y):
@@ -119,6 +119,23 @@ def protocol_input(event: InputEvent, buttons: int) -> tuple[list[Event], int]:
         case SelectMonitor(index=index):
             return [ControlMessage(TOPIC_MONITOR_SELECT, str(index).encode("ascii"))], buttons
     raise ValueError(f"not an input event: {event!r}")
+
+
+def _text_parts(text: str) -> list[str]:
+    """``text`` cut at character boundaries into pieces of at most MAX_TEXT_INPUT_SIZE UTF-8 bytes."""
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for ch in text:
+        n = len(ch.encode("utf-8"))
+        if size + n > MAX_TEXT_INPUT_SIZE:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += n
+    if current:
+        parts.append("".join(current))
+    return parts
 
 
 class LinkInputSink(InputSink):

@@ -7,10 +7,12 @@ from opensupport.host.errors import InvalidInputEvent
 from opensupport.host.events import (
     ButtonPress,
     ButtonRelease,
+    KeyCombo,
     KeyPress,
     KeyRelease,
     MouseButton,
     PointerMove,
+    TextInput,
     Wheel,
 )
 from opensupport.host.session import InputTranslator
@@ -31,15 +33,27 @@ def roundtrip(events: list[ve.InputEvent]) -> list[object]:
     return out
 
 
-def test_keys_text_and_hangul_become_key_presses_in_order() -> None:
+def test_keys_and_committed_text_in_any_script_stay_in_order() -> None:
     out = roundtrip([ve.KeyPress(0xFFE1), ve.TextInput("A한"), ve.KeyRelease(0xFFE1)])
-    assert out == [
-        KeyPress(0xFFE1),
-        KeyPress(ord("A")),
-        KeyRelease(ord("A")),
-        KeyPress(0x01000000 + ord("한")),
-        KeyRelease(0x01000000 + ord("한")),
-        KeyRelease(0xFFE1),
+    assert out == [KeyPress(0xFFE1), TextInput("A한"), KeyRelease(0xFFE1)]
+
+
+def test_long_text_is_cut_at_character_boundaries_within_the_protocol_bound() -> None:
+    from opensupport.protocol import MAX_TEXT_INPUT_SIZE
+    from opensupport.protocol import TextInput as TextInputMessage
+
+    text = "가" * 3000  # 9000 UTF-8 bytes
+    messages, _ = protocol_input(ve.TextInput(text), 0)
+    assert all(isinstance(m, TextInputMessage) for m in messages)
+    assert "".join(m.text for m in messages) == text  # type: ignore[attr-defined]
+    assert all(len(m.text.encode()) <= MAX_TEXT_INPUT_SIZE for m in messages)  # type: ignore[attr-defined]
+
+
+def test_a_key_combination_message_becomes_one_combo() -> None:
+    from opensupport.protocol import KeyCombo as KeyComboMessage
+
+    assert InputTranslator().translate(KeyComboMessage((0xFFE3, 0xFFE9, 0xFFFF))) == [
+        KeyCombo((0xFFE3, 0xFFE9, 0xFFFF))
     ]
 
 

@@ -19,6 +19,7 @@ from opensupport.protocol import (
     FileOffer,
     FlowControlError,
     FrameAcknowledged,
+    KeyCombo,
     KeyEvent,
     LocalProtocolError,
     MessageError,
@@ -29,6 +30,7 @@ from opensupport.protocol import (
     Pong,
     Role,
     ScreenUpdate,
+    TextInput,
     UnknownMessage,
     WheelEvent,
 )
@@ -52,6 +54,8 @@ def test_every_message_type_round_trips() -> None:
         KeyEvent(0x01000000 + ord("한"), True),
         PointerEvent(-1920, 1079, 0b101),
         WheelEvent(10, 20, 0, -120),
+        TextInput("안녕하세요 ｶﾅ text"),
+        KeyCombo((0xFFE3, 0xFFE9, 0xFFFF)),
         ChatMessage("hello 안녕"),
         ClipboardData("text/plain;charset=utf-8", "복사".encode()),
         DrawingStroke(7, 0xFF0000FF, 3, ((1, 2), (3, 4), (-5, 6))),
@@ -316,3 +320,21 @@ def test_drawing_shapes_check_their_points_and_text() -> None:
     three[6] = StrokeShape.LINE
     with pytest.raises(MessageError, match="line stroke takes"):
         decode_message(bytes(three))
+
+
+def test_text_input_and_key_combo_bounds_and_wire() -> None:
+    from opensupport.protocol import MAX_COMBO_KEYS, MAX_TEXT_INPUT_SIZE, InvalidEvent, MessageError
+    from opensupport.protocol._wire import decode_message, encode_message
+
+    for bad in ("", "a\x00b", "한" * (MAX_TEXT_INPUT_SIZE // 3 + 1)):
+        with pytest.raises(InvalidEvent):
+            TextInput(bad)
+    for keys in ((), (1, 1), tuple(range(1, MAX_COMBO_KEYS + 2)), (-1,), (1 << 32,)):
+        with pytest.raises(InvalidEvent):
+            KeyCombo(keys)  # type: ignore[arg-type]
+    combo = KeyCombo((0xFFE3, 0xFFFF))
+    assert encode_message(combo)[2:] == bytes([2]) + (0xFFE3).to_bytes(4, "big") + (0xFFFF).to_bytes(4, "big")
+    assert decode_message(encode_message(combo)) == combo
+    for body in (b"", b"\x02\x00\x00\xff\xe3", b"\x01" + b"\x00" * 8):
+        with pytest.raises(MessageError):
+            decode_message(bytes([1, 5]) + body)
