@@ -161,6 +161,10 @@ class InputController:
             mods &= ~MODIFIER_OF_KEYSYM.get(keysym, Modifier.NONE)
             events.append(KeyRelease(keysym, "", mods))
         # Everything is validated before the first event goes out: never half a combination.
+        send_combo = getattr(self.sink, "send_combo", None)
+        if send_combo is not None:  # a session sink: one KeyCombo message, replayed whole by the host
+            send_combo(tuple(held))
+            return
         for event in events:
             self.sink.send(event)
 

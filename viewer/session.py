@@ -37,6 +37,7 @@ from opensupport.protocol import (
     CursorPosition,
     CursorShape,
     Event,
+    KeyCombo,
     KeyEvent,
     KeyframeRequest,
     MonitorLayout,
@@ -147,6 +148,14 @@ class LinkInputSink(InputSink):
         self._lock = threading.Lock()
         #: Events handed to the link.
         self.sent = 0
+
+    def send_combo(self, keysyms: tuple[int, ...]) -> None:
+        """Queue one key combination (pressed in order, released in reverse by the host), in order with
+        the other input. Raises InvalidEvent for an empty, repeated or too long combination."""
+        message = KeyCombo(keysyms)
+        with self._lock:
+            if self._link_thread.call(self._link_thread.link.send, message):
+                self.sent += 1
 
     def send(self, event: InputEvent) -> None:
         """Queue ``event`` on the link's loop, in order."""
