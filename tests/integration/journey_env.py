@@ -28,7 +28,22 @@ class ServerProcess:
         env = {"OPENSUPPORT_ADMIN_PASSWORD": ADMIN_PASSWORD, "PYTHONUNBUFFERED": "1"}
         if database_url:
             env["OPENSUPPORT_DATABASE_URL"] = database_url
-        self.log = (data_dir / "server.log").open("wb")
+        self.env = env
+        self._launch()
+        from opensupport.server.config import Settings
+        from opensupport.server.db import Database
+
+        self.settings = Settings.from_env(data_dir, database_url=database_url, environ=env)
+        self.db = Database(self.settings.database_url)
+
+    def restart(self) -> None:
+        """Stop the server (SIGTERM) and start it again on the same port and data."""
+        self._terminate()
+        self._launch()
+
+    def _launch(self) -> None:
+        data_dir, env = self.data_dir, self.env
+        self.log = (data_dir / "server.log").open("ab")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -46,9 +61,6 @@ class ServerProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        from opensupport.server.config import Settings
-
-        self.settings = Settings.from_env(data_dir, database_url=database_url, environ=env)
         deadline = time.monotonic() + 40
         while True:
             try:
@@ -60,9 +72,6 @@ class ServerProcess:
                 self.stop()
                 pytest.fail(f"the server did not start: {(data_dir / 'server.log').read_text()}")
             time.sleep(0.1)
-        from opensupport.server.db import Database
-
-        self.db = Database(self.settings.database_url)
 
     @property
     def url(self) -> str:
@@ -122,6 +131,12 @@ class ServerProcess:
         return client
 
     def stop(self) -> None:
+        self._terminate()
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.dispose()
+
+    def _terminate(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -130,6 +145,3 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
-        db = getattr(self, "db", None)
-        if db is not None:
-            db.dispose()

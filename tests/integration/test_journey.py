@@ -507,3 +507,44 @@ def test_the_desk_takes_a_session_the_administrator_created(
     assert server.record(own.id).status == "ended"  # the viewer's own waiting session was given up
     taken_record = server.record(offered["id"])
     assert taken_record.customer_name == "Choi" and taken_record.started_at is not None
+
+
+def test_the_call_carries_on_across_a_server_restart(
+    server: ServerProcess, xserver: XServer, qapp: Any, tmp_path: Path
+) -> None:
+    from opensupport.viewer.events import PointerMove
+
+    server.add_agent("restart1")
+    account = log_in(server, "restart1")
+    created = account.create_session()
+    xterm = XtermCat(xserver, tmp_path, 20, 20)
+    window, session, journey = open_viewer(qapp, account, created)
+    host = HostProcess(xserver, server.url, str(created.code), "--customer-name", "Jung")
+    try:
+        wait_until(journey.active.is_set, 30, "the session to start")
+        wait_until(lambda: session.host_view_only is False, 10, "control")
+        connections = session.link.connections
+        server.restart()
+        wait_until(
+            lambda: session.link.connections > connections and session.link.established,
+            30,
+            "the session to resume through the restarted server",
+        )
+        account.heartbeat()  # the agent's login survives the restart (tokens are in the database)
+        session.sink.send(PointerMove(xterm.x + 60, xterm.y + 40))
+        type_text(session, "still here")
+        press(session, RETURN)
+        press(session, CONTROL_L, ord("d"))
+        assert xterm.result() == b"still here\n"
+        session.stop("done")
+        code, out, err = host.finish()
+        assert code == 0, out + err
+        wait_until(journey.closed.is_set, 15, "the record to be closed")
+    finally:
+        host.close()
+        session.stop()
+        window.close()
+        xterm.close()
+        account.logout()
+    record = server.record(created.id)
+    assert record.status == "ended" and record.customer_name == "Jung" and record.duration_s is not None
