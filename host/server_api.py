@@ -181,6 +181,7 @@ class HostJourney:
         on_message: Callable[[str], None] | None = None,
         api_factory: Callable[[str, str], HostApi] = HostApi,
         token_timeout: float = TOKEN_TIMEOUT,
+        view_only: bool = False,
     ) -> None:
         self.server = server
         self.session: Any = None
@@ -191,6 +192,8 @@ class HostJourney:
         self._on_message = on_message or (lambda text: None)
         self._api_factory = api_factory
         self._token_timeout = token_timeout
+        #: the customer asked for view-only (``--view-only``): no option or request opens control
+        self.view_only = view_only
         self._token_arrived = threading.Event()
         self._lock = threading.Lock()
         self.api: HostApi | None = None
@@ -269,7 +272,7 @@ class HostJourney:
             return
         self.outcome = "accepted"
         self.session.set_policy(policy)  # the in-session tools follow the server's options too
-        control = policy.allows(Feature.CONTROL) and policy.flag(AUTO_CONTROL)
+        control = not self.view_only and policy.allows(Feature.CONTROL) and policy.flag(AUTO_CONTROL)
         self.control_granted = control
         self.session.set_view_only(not control)
         self.session.set_paused(False)
@@ -287,7 +290,9 @@ class HostJourney:
         if self.control_granted:
             self.session.set_view_only(False)
             return
-        granted = self.policy.allows(Feature.CONTROL) and self._grant_control(self.info)
+        granted = (
+            not self.view_only and self.policy.allows(Feature.CONTROL) and self._grant_control(self.info)
+        )
         if granted:
             self.control_granted = True
             self.session.set_view_only(False)
@@ -344,4 +349,5 @@ def headless_journey(config: Any) -> HostJourney:
         grant_control=lambda info: bool(config.grant_control),
         survey=survey,
         on_message=say,
+        view_only=config.view_only,
     )

@@ -149,4 +149,5 @@ def window_journey(
         grant_control=questions.grant_control,
         survey=questions.survey,
         on_message=on_message,
+        view_only=config.view_only,
     )

@@ -197,3 +197,21 @@ def test_questions_run_on_the_gui_thread() -> None:
     dialog.scores.button(4).setChecked(True)
     dialog.comment.setPlainText("  친절해요 ")
     assert dialog.answer() == SurveyAnswer(4, "친절해요")
+
+
+def test_the_customers_view_only_holds_against_every_option() -> None:
+    api = FakeApi({"auto_control": True, "no_control": False})
+    journey = HostJourney(
+        "http://127.0.0.1:1", consent=lambda i: True, grant_control=lambda i: True,
+        api_factory=api, token_timeout=5, view_only=True,  # type: ignore[arg-type]
+    )  # fmt: skip
+    session = FakeSession()
+    journey.attach(session)
+    journey.on_event(ControlMessage(TOPIC_HOST_TOKEN, b"t"))
+    assert journey.ready.wait(5)
+    journey.on_event(ControlMessage(TOPIC_CONTROL_REQUEST, b""))
+    for _ in range(300):
+        if ControlMessage(TOPIC_VIEW_ONLY, b"1") in session.link.sent:
+            break
+        threading.Event().wait(0.01)
+    assert session.view_only is True and session.paused is False
