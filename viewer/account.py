@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 from opensupport.link.machine import api_base, pc_name, private_ip
-from opensupport.link.topics import TOPIC_CONTROL_REQUEST, TOPIC_HOST_READY, TOPIC_HOST_TOKEN
+from opensupport.link.topics import TOPIC_CONTROL_REQUEST, TOPIC_HOST_READY, TOPIC_HOST_TOKEN, TOPIC_PAUSED
 from opensupport.protocol import ControlMessage, Event, HandshakeComplete, SessionCode
 
 __all__ = [
@@ -241,6 +241,9 @@ class ViewerJourney:
                     self._token_sent = True
                     token = self.created.host_token.encode("ascii")
                     self.session.link.send(ControlMessage(TOPIC_HOST_TOKEN, token))
+            case ControlMessage(topic=topic, data=b"1") if topic == TOPIC_PAUSED and not self.active.is_set():
+                # the host holds the screen back until the customer accepted (or the options are known)
+                self._on_message("Connected — waiting for the customer to accept the connection")
             case ControlMessage(topic=topic, data=data) if topic == TOPIC_HOST_READY and data == b"1":
                 if not self.active.is_set():
                     self.active.set()

@@ -29,14 +29,17 @@ def log_in(server: ServerProcess, login_id: str) -> Any:
     return account
 
 
-def open_viewer(qapp: Any, account: Any, created: Any) -> tuple[Any, Any, Any]:
+def open_viewer(
+    qapp: Any, account: Any, created: Any, messages: list[str] | None = None
+) -> tuple[Any, Any, Any]:
     from opensupport.viewer.account import start_journey
     from opensupport.viewer.display import DisplayModel
     from opensupport.viewer.ui.window import ViewerWindow
 
     window = ViewerWindow(DisplayModel())
     window.show()
-    session, journey = start_journey(window, account, created)
+    on_message = messages.append if messages is not None else None
+    session, journey = start_journey(window, account, created, on_message=on_message)
     return window, session, journey
 
 
@@ -184,7 +187,8 @@ def test_refused_consent_is_recorded(server: ServerProcess, xserver: XServer, qa
     server.add_agent("refuse1", consent_before_connect=True)
     account = log_in(server, "refuse1")
     created = account.create_session()
-    window, session, journey = open_viewer(qapp, account, created)
+    messages: list[str] = []
+    window, session, journey = open_viewer(qapp, account, created, messages)
     host = HostProcess(xserver, server.url, str(created.code), "--consent", "no")
     try:
         code, out, err = host.finish(30)
@@ -198,6 +202,8 @@ def test_refused_consent_is_recorded(server: ServerProcess, xserver: XServer, qa
         account.logout()
     assert not journey.active.is_set()
     assert journey.final_status == "refused"
+    assert "Connected — waiting for the customer to accept the connection" in messages
+    assert "refused" in (session.end_message or ""), session.end_message
     record = server.record(created.id)
     assert record.status == "refused" and record.ended_at is not None
     assert record.customer_pc_name is None  # nothing about the customer's PC was sent before consent
