@@ -63,8 +63,9 @@ class HostSessionTools:
         self._link_thread = link_thread
         self.transcript = Transcript()
         self.outbox = LinkOutbox(link)
+        self._notice_listeners: list[Callable[[str], None]] = [on_notice] if on_notice is not None else []
         self.runner = HostToolsRunner(
-            HostTools(policy, favourites=favourites, on_notice=on_notice), link.send, link_thread.call
+            HostTools(policy, favourites=favourites, on_notice=self._notice), link.send, link_thread.call
         )
         # HostExchange needs of a session only what an Outbox offers (send, role, credit, buffer space).
         self.exchange = HostExchange(
@@ -77,6 +78,17 @@ class HostSessionTools:
         )
         link.add_round_hook(self.exchange.pump)
         self.closed = False
+
+    def add_notice_listener(self, listener: Callable[[str], None]) -> None:
+        """Tell ``listener(text)`` too what the agent did (called from the link's or the worker's thread)."""
+        self._notice_listeners.append(listener)
+
+    def _notice(self, text: str) -> None:
+        for listener in list(self._notice_listeners):
+            try:
+                listener(text)
+            except Exception:
+                log.exception("a notice listener failed")
 
     @property
     def tools(self) -> HostTools:

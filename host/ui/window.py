@@ -156,6 +156,7 @@ class HostWindow(QMainWindow):
 
         self._unwire()
         self.wired_tools = tools
+        tools.add_notice_listener(self.bridge.notice.emit)  # setText is idempotent: a repeat is harmless
         policy = tools.policy
         monitor = self.session.shared_monitor
         geometry = (0, 0, 1, 1) if monitor is None else (monitor.x, monitor.y, monitor.width, monitor.height)
