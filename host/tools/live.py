@@ -83,6 +83,11 @@ class HostSessionTools:
         """Tell ``listener(text)`` too what the agent did (called from the link's or the worker's thread)."""
         self._notice_listeners.append(listener)
 
+    def remove_notice_listener(self, listener: Callable[[str], None]) -> None:
+        """Stop telling ``listener`` (a closing window)."""
+        if listener in self._notice_listeners:
+            self._notice_listeners.remove(listener)
+
     def _notice(self, text: str) -> None:
         for listener in list(self._notice_listeners):
             try:

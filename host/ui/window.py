@@ -211,8 +211,15 @@ class HostWindow(QMainWindow):
         self._tools_timer.stop()
         self.session.stop(END_REASON_STOPPED)
         self.session.close()
+        # A session thread slower than stop()'s wait must not signal this window once it is gone.
+        self.session.set_on_status(None)
+        if self.wired_tools is not None:
+            self.wired_tools.remove_notice_listener(self.bridge.notice.emit)
         if self.overlay is not None:
+            # Deleted by the event loop now, not by Python's collector at some later moment.
             self.overlay.close()
+            self.overlay.deleteLater()
+            self.overlay = None
         super().closeEvent(event)
 
 

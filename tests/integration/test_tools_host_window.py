@@ -84,6 +84,7 @@ def test_consent_dialog_chat_and_draw_toggle(
     finally:
         viewer.close()
         window.close()
+        window.deleteLater()  # destroyed now, on this thread, not by a later garbage collection
         viewer.pump()
 
 
@@ -119,4 +120,5 @@ def test_no_draw_toggle_without_two_way_drawing_and_a_refused_consent(
     finally:
         viewer.close()
         window.close()
+        window.deleteLater()  # destroyed now, on this thread, not by a later garbage collection
         viewer.pump()
