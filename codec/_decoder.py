@@ -31,7 +31,7 @@ class Rect(NamedTuple):
 
 
 #: Names of the op codes (codec/FORMAT.md), for ``Decoder.last_ops``.
-OP_NAMES = {1: "copy", 2: "solid", 3: "raw", 4: "delta", 5: "palette"}
+OP_NAMES = {1: "copy", 2: "solid", 3: "raw", 4: "delta", 5: "palette", 6: "cache"}
 
 
 #: Largest frame a decoder accepts by default (two 8K screens side by side); ``Decoder(max_pixels=...)``.
@@ -72,6 +72,9 @@ class Decoder:
         self._writer: zstandard.ZstdDecompressionWriter | None = None
         self._sink = _BoundedSink(0)
         self._last_ops: list[tuple[str, Rect]] = []
+        # The content cache (FORMAT.md): at most CACHE_SLOTS tiles of 16 KiB, 32 MiB; its pages are only
+        # taken from the system as slots are first written.
+        self._cache = _native.TileCache()
 
     def _check_pixels(self, width: int, height: int) -> None:
         if width * height > self._max_pixels:
@@ -98,7 +101,7 @@ class Decoder:
     @property
     def last_ops(self) -> list[tuple[str, Rect]]:
         """The ops of the last update decoded, in order: (``"copy"``, ``"solid"``, ``"raw"``, ``"delta"``
-        or ``"palette"``, destination rectangle). For diagnostics, benchmarks and tests."""
+        ``"palette"`` or ``"cache"``, destination rectangle). For diagnostics, benchmarks and tests."""
         return list(self._last_ops)
 
     @property
@@ -139,13 +142,14 @@ class Decoder:
             self._last_ops = []
             return self._fb, []
         assert self._writer is not None  # a keyframe was decoded, so there is a stream
+        cache = self._cache if header.version >= 2 else None
         try:
             payload = self._decompress(self._writer, self._sink, compressed, header.payload_size)
-            _native.apply_update(self._fb, payload, apply=False)
+            _native.apply_update(self._fb, payload, apply=False, cache=cache)
         except CodecError:
             self._needs_keyframe = True
             raise
-        ops = _native.apply_update(self._fb, payload, apply=True)
+        ops = _native.apply_update(self._fb, payload, apply=True, cache=cache)
         self._sequence = header.sequence
         return self._fb, self._record(ops)
 
@@ -161,14 +165,17 @@ class Decoder:
         )
         # Refusals here leave the running stream untouched: a decoder that was in step stays in step.
         payload = self._decompress(writer, sink, compressed, header.payload_size)
-        _native.validate_update(header.width, header.height, payload)
+        cache = self._cache if header.version >= 2 else None
+        _native.validate_update(header.width, header.height, payload, cache)
         if same_size:
             target = self._fb
             target[:, :, :3] = 0
             target[:, :, 3] = 255
         else:
             target = self._blank(header.width, header.height)
-        ops = _native.apply_update(target, payload, apply=True)
+        # Validated: from here nothing can fail, so the old stream and its cache can be let go.
+        self._cache.reset()
+        ops = _native.apply_update(target, payload, apply=True, cache=cache)
         self._fb = target
         self._writer, self._sink = writer, sink
         self._sequence = header.sequence

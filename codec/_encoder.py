@@ -35,6 +35,8 @@ DEFAULT_LEVEL = 1
 WINDOW_LOG = 23
 
 _COPY = 1  # the COPY op code (FORMAT.md)
+_FETCH = struct.Struct("<BHHH")  # code, slot, x, y
+_STORE = struct.Struct("<BHH")  # code, x, y
 
 #: With ``threads=2``, updates of at least this many changed pixels are packed in two halves.
 _PARALLEL_PIXELS = 1 << 18
@@ -48,7 +50,8 @@ class Encoder:
 
     Options: ``threads`` (1 or 2) lets large updates pack in two threads (same bytes either way);
     ``level`` is the zstd level; ``tile`` the compare tile edge; ``pack_width`` how wide runs of dirty
-    tiles are packed together; ``motion`` turns copy detection off when False. Raises CodecError for a
+    tiles are packed together; ``motion`` turns copy detection off when False; ``cache`` turns the
+    content cache off when False (it works only with the default ``tile``). Raises CodecError for a
     size outside 1..65535 or an option out of range.
     """
 
@@ -63,6 +66,7 @@ class Encoder:
         pack_width: int = DEFAULT_PACK_WIDTH,
         max_palette: int = DEFAULT_MAX_PALETTE,
         motion: bool = True,
+        cache: bool = True,
     ) -> None:
         _native.check_size(width, height)
         if threads not in (1, 2):
@@ -85,6 +89,12 @@ class Encoder:
         self._buffers = (_native.PackBuffer(), _native.PackBuffer())
         self._sequence = 0
         self._compressor: zstandard.ZstdCompressionObj | None = None
+        # The content cache (FORMAT.md): a copy of the decoder's ring, so that every hit is proven by a
+        # memcmp, and which slot holds which tile hash. Both sides fill the ring in STORE order.
+        self._cache = _native.TileCache() if cache and tile == _native.CACHE_TILE else None
+        self._slot_of: dict[int, int] = {}
+        self._hash_in: list[int] = []
+        self._next_slot = 0
         self._resize(width, height)
 
     def _resize(self, width: int, height: int) -> None:
@@ -180,7 +190,75 @@ class Encoder:
         ops, data = self._pack(frame, None, self._all_tiles())
         np.copyto(self._ref, frame)
         self._need_keyframe = False
-        return ops, data
+        if self._cache is None:
+            return ops, data
+        # A keyframe starts a new stream: the decoder empties its ring, and so does this side.
+        self._slot_of.clear()
+        self._hash_in = [0] * self._cache.slots
+        self._next_slot = 0
+        hashes = _native.hash_tiles(frame)
+        return [*ops, self._store(frame, hashes)], data
+
+    def _fetch(self, frame: Frame, dirty: npt.NDArray[np.uint8]) -> tuple[bytes, npt.NDArray[np.uint64]]:
+        """FETCH ops for the dirty tiles the cache holds (each proven equal); they are cleared in ``dirty``
+        and written to the mirror. Returns the ops and the hashes of the dirty tiles (0 for the fetched)."""
+        assert self._cache is not None
+        hashes = _native.hash_tiles(frame, dirty)
+        ys, xs = np.nonzero(hashes)
+        if not self._slot_of or ys.size == 0:
+            return b"", hashes
+        slot_of = self._slot_of
+        found = [
+            (i, slot) for i, h in enumerate(hashes[ys, xs].tolist()) if (slot := slot_of.get(h)) is not None
+        ]
+        if not found:
+            return b"", hashes
+        which = np.array([i for i, _ in found], dtype=np.intp)
+        t = _native.CACHE_TILE
+        jobs = np.empty((len(found), 3), dtype=np.int32)
+        jobs[:, 0] = xs[which] * t
+        jobs[:, 1] = ys[which] * t
+        jobs[:, 2] = [slot for _, slot in found]
+        jobs = jobs[_native.cache_equal(frame, self._cache, jobs)]
+        if jobs.shape[0] == 0:
+            return b"", hashes
+        tx, ty = jobs[:, 0] // t, jobs[:, 1] // t
+        dirty[ty, tx] = 0
+        hashes[ty, tx] = 0
+        rects = np.empty((jobs.shape[0], 4), dtype=np.int32)
+        rects[:, :2] = jobs[:, :2]
+        rects[:, 2:] = t
+        _native.blit_rects(self._ref, frame, rects)
+        fetch = _FETCH.pack
+        return b"".join([fetch(_native.OP_FETCH, slot, x, y) for x, y, slot in jobs.tolist()]), hashes
+
+    def _store(self, frame: Frame, hashes: npt.NDArray[np.uint64]) -> bytes:
+        """STORE ops for the tiles with a hash that the ring does not hold yet, each into the next slot
+        (evicting the oldest), mirrored into this side's ring."""
+        assert self._cache is not None
+        ys, xs = np.nonzero(hashes)
+        if ys.size == 0:
+            return b""
+        slot_of, hash_in, slots = self._slot_of, self._hash_in, self._cache.slots
+        next_slot = self._next_slot
+        t = _native.CACHE_TILE
+        jobs: list[tuple[int, int, int]] = []
+        for y, x, h in zip(ys.tolist(), xs.tolist(), hashes[ys, xs].tolist(), strict=True):
+            if h in slot_of:  # the same tile twice in this update, or (rarely) a hash collision
+                continue
+            old = hash_in[next_slot]
+            if old and slot_of.get(old) == next_slot:
+                del slot_of[old]
+            slot_of[h] = next_slot
+            hash_in[next_slot] = h
+            jobs.append((x * t, y * t, next_slot))
+            next_slot = next_slot + 1 if next_slot + 1 < slots else 0
+        self._next_slot = next_slot
+        if not jobs:
+            return b""
+        _native.cache_store(frame, self._cache, np.array(jobs, dtype=np.int32))
+        store = _STORE.pack
+        return b"".join([store(_native.OP_STORE, x, y) for x, y, _ in jobs])
 
     def _compare(self, frame: Frame) -> tuple[npt.NDArray[np.uint8], int]:
         dirty: npt.NDArray[np.uint8]
@@ -216,7 +294,12 @@ class Encoder:
                 # only dirty tiles not wholly inside a copy's destination can still differ.
                 dirty[self._covered_tiles(moves)] = 0
                 dirty, count = _native.compare_tiles(frame, self._ref, self._tile, dirty)
+        fetches, stores = b"", b""
+        if self._cache is not None:
+            fetches, hashes = self._fetch(frame, dirty)
         rects = self._tile_rects(dirty)
         ops, data = self._pack(frame, self._ref, rects)
         _native.blit_rects(self._ref, frame, rects)
-        return [copies, *ops], data
+        if self._cache is not None:
+            stores = self._store(frame, hashes)
+        return [copies, fetches, *ops, stores], data

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from ._errors import CodecError
 
 MAGIC = b"OSCU"
-VERSION = 1
+#: The version this encoder writes: 2 added the content cache (FETCH and STORE ops). The decoder also
+#: reads version 1 (recordings made before keep playing); in a version 1 update the cache ops are unknown.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 FLAG_KEYFRAME = 0x01
 _KNOWN_FLAGS = FLAG_KEYFRAME
 
@@ -41,13 +44,14 @@ class Header:
     height: int
     sequence: int
     payload_size: int
+    version: int = VERSION
 
 
 def build(header: Header, compressed: bytes) -> bytes:
     """Serialise ``header`` and the compressed payload into one update, CRC included."""
     flags = FLAG_KEYFRAME if header.keyframe else 0
     head = _HEADER.pack(
-        MAGIC, VERSION, flags, header.width, header.height, header.sequence, header.payload_size, 0
+        MAGIC, header.version, flags, header.width, header.height, header.sequence, header.payload_size, 0
     )[:_CRC_OFFSET]
     crc = zlib.crc32(compressed, zlib.crc32(head))
     return head + struct.pack("<I", crc) + compressed
@@ -64,8 +68,10 @@ def parse(data: bytes) -> tuple[Header, memoryview]:
     magic, version, flags, width, height, sequence, payload_size, crc = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise CodecError("not a codec update (bad magic)")
-    if version != VERSION:
-        raise CodecError(f"update format version {version} is not supported (this decoder reads {VERSION})")
+    if version not in READABLE_VERSIONS:
+        raise CodecError(
+            f"update format version {version} is not supported (this decoder reads {READABLE_VERSIONS})"
+        )
     if flags & ~_KNOWN_FLAGS:
         raise CodecError(f"unknown update flags {flags:#04x}")
     if width < 1 or height < 1:
@@ -78,5 +84,5 @@ def parse(data: bytes) -> tuple[Header, memoryview]:
         raise CodecError("update CRC mismatch (corrupted or truncated)")
     if (payload_size == 0) != (len(compressed) == 0):
         raise CodecError("payload size and payload disagree")
-    header = Header(bool(flags & FLAG_KEYFRAME), width, height, sequence, payload_size)
+    header = Header(bool(flags & FLAG_KEYFRAME), width, height, sequence, payload_size, version)
     return header, compressed

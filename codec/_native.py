@@ -30,7 +30,14 @@ _ERRORS: dict[int, str] = {
     int(lib.OS_ERR_LENGTH): "update length mismatch",
     int(lib.OS_ERR_NOMEM): "out of memory",
     int(lib.OS_ERR_CAPACITY): "output buffer too small",
+    int(lib.OS_ERR_CACHE): "reference to an empty cache slot",
 }
+
+#: Edge of a content-cache tile, slots in the ring, and the op codes (codec/FORMAT.md, "Content cache").
+CACHE_TILE: int = int(lib.OS_CACHE_TILE)
+CACHE_SLOTS: int = int(lib.OS_CACHE_SLOTS)
+OP_FETCH: int = int(lib.OS_OP_FETCH)
+OP_STORE: int = int(lib.OS_OP_STORE)
 
 
 def _check(rc: int, what: str) -> int:
@@ -233,31 +240,129 @@ def copy_rect(fb: Frame, sx: int, sy: int, dx: int, dy: int, w: int, h: int) -> 
     _check(lib.os_copy_rect(p, s, width, height, sx, sy, dx, dy, w, h), "copy")
 
 
-def validate_update(width: int, height: int, payload: bytes) -> None:
-    """Check a decompressed update payload against a width x height frame without any framebuffer
-    (a keyframe of a new size is checked before its framebuffer is allocated). Raises CodecError."""
-    check_size(width, height)
-    buf = ffi.from_buffer(payload)
-    _check(
-        lib.os_apply_update(ffi.NULL, width * 4, width, height, buf, len(payload), 0, ffi.NULL, 0), "update"
+class TileCache:
+    """The content cache's ring: ``slots`` tiles of CACHE_TILE x CACHE_TILE BGRA pixels, how many are
+    filled and which one the next STORE writes. The tiles are allocated zeroed, so the operating system
+    hands out their pages only as slots are first written: ``slots * 16 KiB`` (32 MiB by default) is the
+    bound, not the start."""
+
+    def __init__(self, slots: int = CACHE_SLOTS) -> None:
+        if not 1 <= slots <= 65536:
+            raise CodecError(f"cache slots must be in 1..65536, not {slots}")
+        self.slots = slots
+        self.tiles = np.zeros((slots, CACHE_TILE, CACHE_TILE, 4), dtype=np.uint8)
+        self.state = np.zeros(2, dtype=np.int32)  # filled, next
+
+    def reset(self) -> None:
+        """Empty the ring (a keyframe starts a new stream)."""
+        self.state[:] = 0
+
+    @property
+    def filled(self) -> int:
+        """How many slots hold a tile."""
+        return int(self.state[0])
+
+    @property
+    def next_slot(self) -> int:
+        """The slot the next STORE writes."""
+        return int(self.state[1])
+
+
+def hash_tiles(frame: Frame, only: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint64]:
+    """64-bit hashes of the whole CACHE_TILE tiles of ``frame`` (of those marked in ``only``, a mask on the
+    CACHE_TILE grid); 0 for a partial edge tile, an unmarked one and one of a single colour."""
+    height, width = frame.shape[0], frame.shape[1]
+    check_frame(frame, width, height)
+    tiles_x, tiles_y = tile_grid(width, height, CACHE_TILE)
+    hashes = np.empty((tiles_y, tiles_x), dtype=np.uint64)
+    only_ptr: Any = ffi.NULL
+    if only is not None:
+        if only.dtype != np.uint8 or only.shape != hashes.shape or not only.flags.c_contiguous:
+            raise CodecError(f"tile mask must be C-contiguous uint8 {hashes.shape}")
+        only_ptr = ffi.cast("uint8_t *", ffi.from_buffer(only))
+    fp, fs = _frame_ptr(frame)
+    rc = lib.os_hash_tiles(
+        fp, fs, width, height, only_ptr, ffi.cast("uint64_t *", ffi.from_buffer(hashes)), hashes.size
+    )
+    _check(rc, "hash tiles")
+    return hashes
+
+
+def _cache_jobs(frame: Frame, cache: TileCache, jobs: Rects, store: bool) -> npt.NDArray[np.uint8]:
+    height, width = frame.shape[0], frame.shape[1]
+    check_frame(frame, width, height)
+    _check_rects(jobs, 3)
+    equal = np.zeros(jobs.shape[0], dtype=np.uint8)
+    fp, fs = _frame_ptr(frame)
+    rc = lib.os_cache_tiles(
+        fp, fs, width, height, ffi.cast("uint8_t *", ffi.from_buffer(cache.tiles)), cache.slots,
+        _rects_ptr(jobs), jobs.shape[0], int(store), ffi.cast("uint8_t *", ffi.from_buffer(equal)),
+    )  # fmt: skip
+    _check(rc, "cache")
+    return equal
+
+
+def cache_equal(frame: Frame, cache: TileCache, jobs: Rects) -> npt.NDArray[np.bool_]:
+    """For each (x, y, slot) row of ``jobs``: does the frame's tile at (x, y) equal the slot, byte for byte?"""
+    return _cache_jobs(frame, cache, jobs, store=False).astype(np.bool_)
+
+
+def cache_store(frame: Frame, cache: TileCache, jobs: Rects) -> None:
+    """Copy the frame's tile at (x, y) into the slot, for each (x, y, slot) row of ``jobs``."""
+    _cache_jobs(frame, cache, jobs, store=True)
+
+
+def _cache_args(cache: TileCache | None, state: npt.NDArray[np.int32] | None) -> tuple[Any, int, Any]:
+    if cache is None:
+        return ffi.NULL, 0, ffi.NULL
+    state = cache.state if state is None else state
+    return (
+        ffi.cast("uint8_t *", ffi.from_buffer(cache.tiles)),
+        cache.slots,
+        ffi.cast("int32_t *", ffi.from_buffer(state)),
     )
 
 
-def apply_update(fb: Frame, payload: bytes, *, apply: bool) -> Rects:
+def validate_update(width: int, height: int, payload: bytes, cache: TileCache | None = None) -> None:
+    """Check a decompressed keyframe payload against a width x height frame without any framebuffer
+    (a keyframe of a new size is checked before its framebuffer is allocated), with ``cache`` as a
+    keyframe leaves it: empty (None: cache ops are refused). Raises CodecError."""
+    check_size(width, height)
+    buf = ffi.from_buffer(payload)
+    tiles, slots, state = _cache_args(cache, np.zeros(2, dtype=np.int32))
+    rc = lib.os_apply_update_cached(
+        ffi.NULL, width * 4, width, height, buf, len(payload), 0, ffi.NULL, 0, tiles, slots, state
+    )
+    _check(rc, "update")
+
+
+def apply_update(fb: Frame, payload: bytes, *, apply: bool, cache: TileCache | None = None) -> Rects:
     """Validate a decompressed update payload against ``fb``'s size and, with ``apply``, write it into
-    ``fb``. Validation reads every field and index first, so a payload that passes with apply=False
-    applies without error. Returns one (op code, x, y, w, h) row per op (no rows when only validating)."""
+    ``fb`` (and the STOREs into ``cache``). Without ``cache`` the cache ops are refused. Validation reads
+    every field and index first (cache slots included), so a payload that passes with apply=False
+    applies without error; only applying changes ``cache``. Returns one (op code, x, y, w, h) row per op
+    that changes pixels (no rows when only validating)."""
     height, width = fb.shape[0], fb.shape[1]
     check_frame(fb, width, height, writable=apply)
     p, s = _frame_ptr(fb)
     buf = ffi.from_buffer(payload)
     if not apply:
-        _check(lib.os_apply_update(p, s, width, height, buf, len(payload), 0, ffi.NULL, 0), "update")
+        trial = None if cache is None else cache.state.copy()
+        tiles, slots, state = _cache_args(cache, trial)
+        rc = lib.os_apply_update_cached(
+            p, s, width, height, buf, len(payload), 0, ffi.NULL, 0, tiles, slots, state
+        )
+        _check(rc, "update")
         return np.empty((0, 5), dtype=np.int32)
-    # Every op takes at least 9 bytes, so this bounds the op count without trusting the payload.
-    cap = len(payload) // 9 + 1
+    # Every op that reports a rectangle takes at least 7 bytes: this bounds the count without trusting
+    # the payload.
+    cap = len(payload) // 7 + 1
     ops = np.empty((cap, 5), dtype=np.int32)
+    tiles, slots, state = _cache_args(cache, None)
     count = _check(
-        lib.os_apply_update(p, s, width, height, buf, len(payload), 1, _rects_ptr(ops), cap), "update"
+        lib.os_apply_update_cached(
+            p, s, width, height, buf, len(payload), 1, _rects_ptr(ops), cap, tiles, slots, state
+        ),
+        "update",
     )
     return ops[:count]

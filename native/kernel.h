@@ -21,6 +21,7 @@
 #define OS_ERR_LENGTH (-5)    /* bytes left over after the last op, or the sections disagree */
 #define OS_ERR_NOMEM (-6)     /* scratch memory could not be allocated */
 #define OS_ERR_CAPACITY (-7)  /* an output buffer is too small */
+#define OS_ERR_CACHE (-8)     /* a FETCH names a cache slot that holds no tile */
 
 /* Update ops (codec/FORMAT.md). */
 #define OS_OP_COPY 1
@@ -28,6 +29,13 @@
 #define OS_OP_RAW 3
 #define OS_OP_DELTA 4
 #define OS_OP_PALETTE 5
+#define OS_OP_FETCH 6 /* content cache: a slot back into the frame */
+#define OS_OP_STORE 7 /* content cache: a frame tile into the next slot */
+
+/* The content cache (cache.c, codec/FORMAT.md): a ring of slots of one square BGRA tile each. */
+#define OS_CACHE_TILE 64
+#define OS_CACHE_TILE_BYTES (OS_CACHE_TILE * OS_CACHE_TILE * 4)
+#define OS_CACHE_SLOTS 2048
 
 /* Largest palette a PALETTE op may carry, and the most bytes one packed op header can take. */
 #define OS_MAX_PALETTE 255
@@ -49,8 +57,22 @@ int32_t os_pack_tiles(const uint8_t *frame, int64_t frame_stride, const uint8_t 
                       int64_t data_cap, int64_t *data_len);
 int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
                         int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap);
+/* As os_apply_update, with the content cache: `cache` holds `slots` tiles, cache_state[0] how many slots
+ * are filled and cache_state[1] the next slot a STORE writes (both updated only when applying). With
+ * slots == 0 (and cache NULL) FETCH and STORE are unknown ops, as in a version 1 update. */
+int32_t os_apply_update_cached(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
+                               int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap,
+                               uint8_t *cache, int32_t slots, int32_t *cache_state);
 int32_t os_copy_rect(uint8_t *fb, int64_t stride, int32_t width, int32_t height, int32_t sx, int32_t sy,
                      int32_t dx, int32_t dy, int32_t w, int32_t h);
+
+/* cache.c: hashes of the whole OS_CACHE_TILE tiles (0 for a partial, unselected or one-colour tile), and
+ * for each (x, y, slot) job: compare the frame tile with the slot (store = 0, result in equal[i]) or copy
+ * it into the slot (store = 1). */
+int32_t os_hash_tiles(const uint8_t *frame, int64_t frame_stride, int32_t width, int32_t height, const uint8_t *only,
+                      uint64_t *hashes, int64_t n_tiles);
+int32_t os_cache_tiles(const uint8_t *frame, int64_t frame_stride, int32_t width, int32_t height, uint8_t *cache,
+                       int32_t slots, const int32_t *jobs, int32_t n_jobs, int32_t store, uint8_t *equal);
 
 /* motion.c */
 int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,

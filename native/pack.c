@@ -338,11 +338,24 @@ static inline int rect_inside(int32_t x, int32_t y, int32_t w, int32_t h, int32_
 
 int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
                         int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap) {
+    return os_apply_update_cached(fb, stride, width, height, payload, payload_len, apply, rects, rects_cap, NULL, 0,
+                                  NULL);
+}
+
+int32_t os_apply_update_cached(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
+                               int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap,
+                               uint8_t *cache, int32_t slots, int32_t *cache_state) {
     /* fb may be NULL when only validating: nothing is written then, and width/height/stride say the
      * frame size the update must fit (a keyframe of a new size is checked before its frame exists). */
     if ((fb == NULL && apply) || (payload == NULL && payload_len > 0) || payload_len < 0 ||
-        !os_geometry_ok(stride, width, height) || (apply && rects == NULL && rects_cap > 0))
+        !os_geometry_ok(stride, width, height) || (apply && rects == NULL && rects_cap > 0) || slots < 0 ||
+        slots > 65536 || (slots > 0 && (cache_state == NULL || (apply && cache == NULL))) ||
+        (slots > 0 && (cache_state[0] < 0 || cache_state[0] > slots || cache_state[1] < 0 ||
+                       cache_state[1] >= slots)))
         return OS_ERR_ARG;
+    /* The cache as it will be after each op: validation follows the STOREs too, without writing. */
+    int32_t filled = slots > 0 ? cache_state[0] : 0, next = slots > 0 ? cache_state[1] : 0;
+    const size_t tile_row = OS_CACHE_TILE * 4;
     if (payload_len < 4) return OS_ERR_TRUNCATED;
     const int64_t ops_len =
         (int64_t)payload[0] | ((int64_t)payload[1] << 8) | ((int64_t)payload[2] << 16) | ((int64_t)payload[3] << 24);
@@ -364,6 +377,31 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
                 return OS_ERR_BOUNDS;
             if (apply) os_copy_rect(fb, stride, width, height, sx, sy, x, y, w, h);
             o += 13;
+        } else if (kind == OS_OP_FETCH && slots > 0) {
+            if (left < 7) return OS_ERR_TRUNCATED;
+            const int32_t slot = get_u16(o + 1);
+            x = get_u16(o + 3), y = get_u16(o + 5), w = OS_CACHE_TILE, h = OS_CACHE_TILE;
+            if (slot >= filled) return OS_ERR_CACHE;
+            if (!rect_inside(x, y, w, h, width, height)) return OS_ERR_BOUNDS;
+            if (apply) {
+                const uint8_t *tile = cache + (int64_t)slot * OS_CACHE_TILE_BYTES;
+                for (int32_t r = 0; r < OS_CACHE_TILE; r++)
+                    memcpy(fb + (y + r) * stride + (int64_t)x * 4, tile + r * tile_row, tile_row);
+            }
+            o += 7;
+        } else if (kind == OS_OP_STORE && slots > 0) {
+            if (left < 5) return OS_ERR_TRUNCATED;
+            x = get_u16(o + 1), y = get_u16(o + 3), w = OS_CACHE_TILE, h = OS_CACHE_TILE;
+            if (!rect_inside(x, y, w, h, width, height)) return OS_ERR_BOUNDS;
+            if (apply) {
+                uint8_t *tile = cache + (int64_t)next * OS_CACHE_TILE_BYTES;
+                for (int32_t r = 0; r < OS_CACHE_TILE; r++)
+                    memcpy(tile + r * tile_row, fb + (y + r) * stride + (int64_t)x * 4, tile_row);
+            }
+            next = next + 1 == slots ? 0 : next + 1;
+            if (filled < slots) filled++;
+            o += 5;
+            continue; /* a STORE changes no pixel: no rectangle to report */
         } else if (kind >= OS_OP_SOLID && kind <= OS_OP_PALETTE) {
             if (left < 9) return OS_ERR_TRUNCATED;
             x = get_u16(o + 1), y = get_u16(o + 3), w = get_u16(o + 5), h = get_u16(o + 7);
@@ -469,5 +507,9 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
         n_ops++;
     }
     if (d != d_end) return OS_ERR_LENGTH;
+    if (apply && slots > 0) {
+        cache_state[0] = filled;
+        cache_state[1] = next;
+    }
     return n_ops;
 }

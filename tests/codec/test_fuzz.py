@@ -67,7 +67,7 @@ u16 = st.one_of(
     st.integers(0, 3), st.integers(W - 3, W + 3), st.integers(H - 3, H + 3), st.integers(0, 65535)
 )
 ops = st.lists(
-    st.tuples(st.integers(0, 6), st.lists(u16, min_size=0, max_size=8), st.binary(max_size=8)), max_size=6
+    st.tuples(st.integers(0, 8), st.lists(u16, min_size=0, max_size=8), st.binary(max_size=8)), max_size=6
 )
 
 
@@ -109,3 +109,40 @@ def test_well_formed_keyframes_apply_or_refuse(ops: list[tuple[bytes, bytes]], a
     if advance_first:
         dec.decode(updates[1])
     decode_or_refuse(dec, forge(raw, W, H))
+
+
+CW, CH = 160, 100  # two whole cache tiles and partial ones
+cache_op = st.one_of(
+    st.builds(
+        lambda slot, x, y: struct.pack("<BHHH", 6, slot, x, y),
+        st.integers(0, 4) | st.integers(0, 65535),
+        st.integers(0, CW - 60),
+        st.integers(0, CH - 60),
+    ),
+    st.builds(lambda x, y: struct.pack("<BHH", 7, x, y), st.integers(0, CW - 60), st.integers(0, CH - 60)),
+    st.just(struct.pack("<B4H3B", 2, 0, 0, 3, 3, 1, 2, 3)),
+)
+
+
+@FUZZ
+@given(st.lists(cache_op, min_size=1, max_size=8), st.booleans(), st.integers(0, 7))
+def test_cache_ops_apply_or_refuse(ops: list[bytes], keyframe: bool, cut: int) -> None:
+    """Cache references to filled, empty and out-of-range slots, at the frame's edges, in keyframes and in
+    updates of a running stream: decoded, or refused with the framebuffer and the ring untouched."""
+    enc, dec = Encoder(CW, CH), Decoder(CW, CH)
+    dec.decode(enc.encode(np.random.default_rng(1).integers(0, 256, (CH, CW, 4), dtype=np.uint8)))
+    assert dec._cache.filled == 2
+    section = b"".join(ops)
+    section = section[: len(section) - cut] if cut < len(section) else section
+    raw = struct.pack("<I", len(section)) + section
+    assert enc._compressor is not None
+    data = forge(raw, CW, CH, keyframe=keyframe, sequence=2, compressor=None if keyframe else enc._compressor)
+    ring, state = dec._cache.tiles.copy(), dec._cache.state.copy()
+    before = dec.framebuffer.copy()
+    try:
+        dec.decode(data)
+    except CodecError:
+        assert np.array_equal(dec.framebuffer, before)
+        assert np.array_equal(dec._cache.tiles, ring) and np.array_equal(dec._cache.state, state)
+        return
+    assert (dec.framebuffer[:, :, 3] == 255).all()
