@@ -21,6 +21,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc.stop()
 
 
+@pytest.fixture(autouse=True)
+def _flush_qt(qapp: Any) -> Iterator[None]:
+    """Deliver what the closed windows and ended sessions still queued, inside the test that made it."""
+    yield
+    for _ in range(3):
+        qapp.processEvents()
+
+
 def log_in(server: ServerProcess, login_id: str) -> Any:
     from opensupport.viewer.account import AgentAccount
 
