@@ -160,15 +160,12 @@ def main(argv: Sequence[str]) -> int:
 def _run_headless(config: HostConfig) -> int:
     from opensupport.host.errors import HostError
     from opensupport.host.policy import policy_from_options
-    from opensupport.host.server_api import ServerApiError, headless_journey, server_manages_sessions
+    from opensupport.host.server_api import headless_journey, server_manages_sessions
     from opensupport.host.session import HostSession, HostStatus
 
     last: list[str] = []
-    try:
-        journey = headless_journey(config) if server_manages_sessions(config.server) else None
-    except ServerApiError as exc:
-        print(f"opensupport host: {exc}", file=sys.stderr, flush=True)
-        return 1
+    # A server-managed session: nothing is shared before the server's options are known (server_api.py).
+    journey = headless_journey(config) if server_manages_sessions(config.server) else None
 
     def show(status: HostStatus) -> None:
         line = f"{status.link.value}: {status.detail}" + (" [sharing]" if status.sharing else "")
