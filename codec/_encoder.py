@@ -199,38 +199,39 @@ class Encoder:
         hashes = _native.hash_tiles(frame)
         return [*ops, self._store(frame, hashes)], data
 
-    def _fetch(self, frame: Frame, dirty: npt.NDArray[np.uint8]) -> tuple[bytes, npt.NDArray[np.uint64]]:
-        """FETCH ops for the dirty tiles the cache holds (each proven equal); they are cleared in ``dirty``
-        and written to the mirror. Returns the ops and the hashes of the dirty tiles (0 for the fetched)."""
-        assert self._cache is not None
-        hashes = _native.hash_tiles(frame, dirty)
+    def _candidates(self, hashes: npt.NDArray[np.uint64]) -> Rects:
+        """(x, y, slot) of the tiles with a hash whose hash the ring holds: hits still to be proven."""
+        t = _native.CACHE_TILE
         ys, xs = np.nonzero(hashes)
-        if not self._slot_of or ys.size == 0:
-            return b"", hashes
         slot_of = self._slot_of
+        if not slot_of or ys.size == 0:
+            return np.empty((0, 3), dtype=np.int32)
         found = [
             (i, slot) for i, h in enumerate(hashes[ys, xs].tolist()) if (slot := slot_of.get(h)) is not None
         ]
-        if not found:
-            return b"", hashes
-        which = np.array([i for i, _ in found], dtype=np.intp)
-        t = _native.CACHE_TILE
         jobs = np.empty((len(found), 3), dtype=np.int32)
-        jobs[:, 0] = xs[which] * t
-        jobs[:, 1] = ys[which] * t
-        jobs[:, 2] = [slot for _, slot in found]
-        jobs = jobs[_native.cache_equal(frame, self._cache, jobs)]
+        if found:
+            which = np.array([i for i, _ in found], dtype=np.intp)
+            jobs[:, 0] = xs[which] * t
+            jobs[:, 1] = ys[which] * t
+            jobs[:, 2] = [slot for _, slot in found]
+        return jobs
+
+    def _fetch(
+        self, frame: Frame, dirty: npt.NDArray[np.uint8], hashes: npt.NDArray[np.uint64], jobs: Rects
+    ) -> bytes:
+        """FETCH ops for the candidate ``jobs`` proven equal to their slot; those tiles are cleared in
+        ``dirty`` and ``hashes`` and written to the mirror."""
+        assert self._cache is not None
         if jobs.shape[0] == 0:
-            return b"", hashes
+            return b""
+        jobs = jobs[_native.cache_equal(frame, self._cache, jobs, mirror=self._ref)]
+        t = _native.CACHE_TILE
         tx, ty = jobs[:, 0] // t, jobs[:, 1] // t
         dirty[ty, tx] = 0
         hashes[ty, tx] = 0
-        rects = np.empty((jobs.shape[0], 4), dtype=np.int32)
-        rects[:, :2] = jobs[:, :2]
-        rects[:, 2:] = t
-        _native.blit_rects(self._ref, frame, rects)
         fetch = _FETCH.pack
-        return b"".join([fetch(_native.OP_FETCH, slot, x, y) for x, y, slot in jobs.tolist()]), hashes
+        return b"".join([fetch(_native.OP_FETCH, slot, x, y) for x, y, slot in jobs.tolist()])
 
     def _store(self, frame: Frame, hashes: npt.NDArray[np.uint64]) -> bytes:
         """STORE ops for the tiles with a hash that the ring does not hold yet, each into the next slot
@@ -243,9 +244,13 @@ class Encoder:
         next_slot = self._next_slot
         t = _native.CACHE_TILE
         jobs: list[tuple[int, int, int]] = []
+        stored: set[int] = set()
         for y, x, h in zip(ys.tolist(), xs.tolist(), hashes[ys, xs].tolist(), strict=True):
-            if h in slot_of:  # the same tile twice in this update, or (rarely) a hash collision
+            # A hash the ring held before this update reaches here only when the memcmp refused the hit
+            # (tiles that differ between the hashed rows): this tile then takes the hash over.
+            if h in stored:  # the same tile twice in this update (or a collision inside it)
                 continue
+            stored.add(h)
             old = hash_in[next_slot]
             if old and slot_of.get(old) == next_slot:
                 del slot_of[old]
@@ -283,8 +288,19 @@ class Encoder:
         dirty, count = self._compare(frame)
         if count == 0:
             return [], []
+        fetches, stores, hashes, fetch_first = b"", b"", None, False
+        jobs = np.empty((0, 3), dtype=np.int32)
+        if self._cache is not None:
+            hashes = _native.hash_tiles(frame, dirty)
+            jobs = self._candidates(hashes)
+            # Mostly content seen before (a page switched back to): settle it first, so that the motion
+            # search does not spend its time on a screen of tiles that moved nowhere. Otherwise the
+            # motion search goes first: fetched tiles would cut the regions it grows into pieces.
+            fetch_first = 2 * jobs.shape[0] >= count
+            if fetch_first:
+                fetches = self._fetch(frame, dirty, hashes, jobs)
         copies = b""
-        if self._scratch is not None:
+        if self._scratch is not None and dirty.any():
             moves = _native.find_moves(frame, self._ref, dirty, self._tile, self._scratch)
             if moves.shape[0]:
                 for sx, sy, dx, dy, w, h in moves.tolist():
@@ -294,12 +310,18 @@ class Encoder:
                 # only dirty tiles not wholly inside a copy's destination can still differ.
                 dirty[self._covered_tiles(moves)] = 0
                 dirty, count = _native.compare_tiles(frame, self._ref, self._tile, dirty)
-        fetches, stores = b"", b""
-        if self._cache is not None:
-            fetches, hashes = self._fetch(frame, dirty)
+        if hashes is not None:
+            hashes[dirty == 0] = 0  # tiles the copies completed: neither fetched nor stored
+            if not fetch_first and jobs.shape[0]:
+                t = _native.CACHE_TILE
+                jobs = jobs[dirty[jobs[:, 1] // t, jobs[:, 0] // t] != 0]
+                fetches = self._fetch(frame, dirty, hashes, jobs)
         rects = self._tile_rects(dirty)
         ops, data = self._pack(frame, self._ref, rects)
         _native.blit_rects(self._ref, frame, rects)
-        if self._cache is not None:
+        if hashes is not None:
             stores = self._store(frame, hashes)
-        return [copies, fetches, *ops, stores], data
+        # Fetches come before copies when they were made first, after them otherwise: the order in which
+        # the mirror saw them, so the copies read what the decoder will hold.
+        first, second = (fetches, copies) if fetch_first else (copies, fetches)
+        return [first, second, *ops, stores], data

@@ -288,23 +288,32 @@ def hash_tiles(frame: Frame, only: npt.NDArray[np.uint8] | None = None) -> npt.N
     return hashes
 
 
-def _cache_jobs(frame: Frame, cache: TileCache, jobs: Rects, store: bool) -> npt.NDArray[np.uint8]:
+def _cache_jobs(
+    frame: Frame, cache: TileCache, jobs: Rects, store: bool, mirror: Frame | None = None
+) -> npt.NDArray[np.uint8]:
     height, width = frame.shape[0], frame.shape[1]
     check_frame(frame, width, height)
     _check_rects(jobs, 3)
+    mp, ms = (ffi.NULL, 0)
+    if mirror is not None:
+        check_frame(mirror, width, height, writable=True)
+        mp, ms = _frame_ptr(mirror)
     equal = np.zeros(jobs.shape[0], dtype=np.uint8)
     fp, fs = _frame_ptr(frame)
     rc = lib.os_cache_tiles(
         fp, fs, width, height, ffi.cast("uint8_t *", ffi.from_buffer(cache.tiles)), cache.slots,
-        _rects_ptr(jobs), jobs.shape[0], int(store), ffi.cast("uint8_t *", ffi.from_buffer(equal)),
+        _rects_ptr(jobs), jobs.shape[0], int(store), ffi.cast("uint8_t *", ffi.from_buffer(equal)), mp, ms,
     )  # fmt: skip
     _check(rc, "cache")
     return equal
 
 
-def cache_equal(frame: Frame, cache: TileCache, jobs: Rects) -> npt.NDArray[np.bool_]:
-    """For each (x, y, slot) row of ``jobs``: does the frame's tile at (x, y) equal the slot, byte for byte?"""
-    return _cache_jobs(frame, cache, jobs, store=False).astype(np.bool_)
+def cache_equal(
+    frame: Frame, cache: TileCache, jobs: Rects, mirror: Frame | None = None
+) -> npt.NDArray[np.bool_]:
+    """For each (x, y, slot) row of ``jobs``: does the frame's tile at (x, y) equal the slot, byte for byte?
+    With ``mirror`` (a frame of the same size), each equal tile is also copied there from ``frame``."""
+    return _cache_jobs(frame, cache, jobs, store=False, mirror=mirror).astype(np.bool_)
 
 
 def cache_store(frame: Frame, cache: TileCache, jobs: Rects) -> None:

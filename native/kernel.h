@@ -67,12 +67,14 @@ int32_t os_copy_rect(uint8_t *fb, int64_t stride, int32_t width, int32_t height,
                      int32_t dx, int32_t dy, int32_t w, int32_t h);
 
 /* cache.c: hashes of the whole OS_CACHE_TILE tiles (0 for a partial, unselected or one-colour tile), and
- * for each (x, y, slot) job: compare the frame tile with the slot (store = 0, result in equal[i]) or copy
- * it into the slot (store = 1). */
+ * for each (x, y, slot) job: compare the frame tile with the slot (store = 0, result in equal[i]; with
+ * `mirror`, a frame of the same size, an equal tile is also copied there) or copy it into the slot
+ * (store = 1). */
 int32_t os_hash_tiles(const uint8_t *frame, int64_t frame_stride, int32_t width, int32_t height, const uint8_t *only,
                       uint64_t *hashes, int64_t n_tiles);
 int32_t os_cache_tiles(const uint8_t *frame, int64_t frame_stride, int32_t width, int32_t height, uint8_t *cache,
-                       int32_t slots, const int32_t *jobs, int32_t n_jobs, int32_t store, uint8_t *equal);
+                       int32_t slots, const int32_t *jobs, int32_t n_jobs, int32_t store, uint8_t *equal, uint8_t *mirror,
+                       int64_t mirror_stride);
 
 /* motion.c */
 int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
