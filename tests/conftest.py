@@ -96,23 +96,45 @@ def xscreen() -> Iterator[XScreen]:
         screen.proc.wait(timeout=10)
 
 
+class PostgresDatabases:
+    """Makes fresh, empty PostgreSQL databases on 127.0.0.1:5432 and drops them all at the end."""
+
+    def __init__(self) -> None:
+        sqlalchemy = pytest.importorskip("sqlalchemy")  # the server extra; make test installs it
+        if not _port_open("127.0.0.1", 5432):
+            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432: run scripts/services.sh")
+        self._admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self._names: list[str] = []
+
+    def new(self) -> str:
+        """The URL of a new empty database that nothing else uses."""
+        name = f"opensupport_test_{uuid.uuid4().hex[:12]}"
+        with self._admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self._names.append(name)
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+    def drop_all(self) -> None:
+        with self._admin.connect() as conn:
+            for name in self._names:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test session (dropped afterwards)."""
-    sqlalchemy = pytest.importorskip("sqlalchemy")  # the server extra; make test installs it
-    if not _port_open("127.0.0.1", 5432):
-        pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432: run scripts/services.sh")
-    name = f"opensupport_test_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """A factory of fresh PostgreSQL databases, for fixtures that need one of their own."""
+    databases = PostgresDatabases()
     try:
-        yield url
+        yield databases
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        databases.drop_all()
+
+
+@pytest.fixture
+def postgres_url(postgres_databases: PostgresDatabases) -> str:
+    """A fresh, empty PostgreSQL database for this test alone (dropped at the end of the session)."""
+    return postgres_databases.new()
 
 
 @pytest.fixture(scope="session")

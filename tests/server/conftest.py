@@ -11,6 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from adminclient import ADMIN_PASSWORD, Client
@@ -35,10 +36,12 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _postgres_template(postgres_url: str) -> str:
-    """A PostgreSQL database migrated once, with the first company; tests get copies (CREATE ... TEMPLATE)."""
-    _prepare(postgres_url)
-    return postgres_url.rsplit("/", 1)[1]
+def _postgres_template(postgres_databases: Any) -> str:  # tests/conftest.py PostgresDatabases
+    """A PostgreSQL database of its own, migrated once, with the first company; tests get copies
+    (CREATE ... TEMPLATE)."""
+    url = postgres_databases.new()
+    _prepare(url)
+    return url
 
 
 def _prepare(url: str) -> None:
@@ -57,8 +60,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("_postgres_template")
-    server = request.getfixturevalue("postgres_url").rsplit("/", 1)[0]
+    server, template = request.getfixturevalue("_postgres_template").rsplit("/", 1)
     name = "t_" + uuid.uuid4().hex[:12]
     # CREATE DATABASE ... TEMPLATE needs a connection to some other database than the template
     admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
