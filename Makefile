@@ -60,8 +60,15 @@ test-asan: setup $(ASAN_DIR)/.built
 	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/native $(wildcard tests/codec)
 
+# The suite runs as three pytest processes: Qt keeps process-wide state (one QApplication, its event
+# loop, objects deleted late), so the GUI-heavy areas get processes of their own rather than sharing one
+# with a thousand other tests. Together they cover every test under tests/ (the last group takes the rest).
+SUITE_CORE := tests/native tests/codec tests/protocol tests/relay tests/server tests/browser tests/benchmarks
+SUITE_GUI := tests/host tests/viewer tests/tools
 test-suite: setup services
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q $(SUITE_CORE)
+	@$(PY) -m pytest -q $(SUITE_GUI)
+	@$(PY) -m pytest -q tests $(foreach d,$(SUITE_CORE) $(SUITE_GUI),--ignore=$(d))
 
 test: lint typecheck test-asan test-suite
 
