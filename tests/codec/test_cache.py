@@ -77,8 +77,10 @@ def test_eviction_is_the_same_on_both_sides() -> None:
     frames = [noise(width, height, s) for s in range(SLOTS // 128 + 1)]  # one frame more than the ring
     enc, dec = Encoder(width, height), Decoder(width, height)
     for frame in frames:
-        fb, _ = dec.decode(enc.encode(frame))
-        assert same(fb, frame)
+        # each frame shown twice: a pause between changes, or the tiles would count as a video
+        for _ in range(2):
+            fb, _ = dec.decode(enc.encode(frame))
+            assert same(fb, frame)
     assert dec._cache.filled == SLOTS and dec._cache.next_slot == 128 == enc._next_slot
     rings_agree(enc, dec)
     # the last frame took the first frame's slots: the first comes back as pixels, the second from the cache
@@ -86,6 +88,32 @@ def test_eviction_is_the_same_on_both_sides() -> None:
     assert same(fb, frames[0]) and not any(kind == "cache" for kind, _ in dec.last_ops)
     fb, _ = dec.decode(enc.encode(frames[2]))
     assert same(fb, frames[2]) and [kind for kind, _ in dec.last_ops].count("cache") == 128
+
+
+def test_a_tile_that_changes_in_every_update_stops_being_stored() -> None:
+    """A video keeps changing the same tiles; storing them would only churn the ring."""
+    from opensupport.codec._encoder import STORE_STREAK
+
+    width, height = 256, 128
+    enc, dec = Encoder(width, height), Decoder(width, height)
+    background = terminal(width, height, seed=1)
+    stored = []
+    for seed in range(STORE_STREAK + 3):
+        frame = background.copy()
+        frame[:64, :64] = noise(64, 64, seed)  # one tile of "video"
+        before = dec._cache.filled
+        fb, _ = dec.decode(enc.encode(frame))
+        assert same(fb, frame)
+        stored.append(dec._cache.filled - before)
+    # the keyframe stores everything, the video tile is stored STORE_STREAK times more, then no longer
+    assert stored[1 : STORE_STREAK + 1] == [1] * STORE_STREAK and stored[STORE_STREAK + 1 :] == [0, 0]
+    rings_agree(enc, dec)
+    fb, _ = dec.decode(enc.encode(frame))  # the video pauses (nothing changed): the streak ends
+    frame = background.copy()
+    frame[:64, :64] = noise(64, 64, 99)
+    before = dec._cache.filled
+    fb, _ = dec.decode(enc.encode(frame))
+    assert same(fb, frame) and dec._cache.filled == before + 1
 
 
 def test_a_keyframe_empties_the_cache_on_both_sides() -> None:
