@@ -1,27 +1,321 @@
-"""``opensupport bench files [--mib N] [--fragment BYTES] [--runs N] [--json]``: file transfer over two real
-protocol sessions in memory (no relay): encryption, fragmentation, file credit, SHA-256 and disk on both
-ends, both ends in this one process and thread. The relay benchmark of issue 6 adds the relay and the
-network; this one shows what the two ends cost. Figures from a shared machine are single runs.
+"""``opensupport bench files``: file transfer throughput, and input latency during it.
+
+Default (issue 6): THROUGH THE RELAY on loopback. A relay subprocess (``python -m opensupport.server.relay``),
+a receiving host and a sending viewer, each a process of its own with a real protocol session over a real
+WebSocket connection (``opensupport.link.SessionLink``), one file of ``--size`` MiB (default 1024) written to
+a temporary folder on /tmp, sent viewer -> host with ``FileTransfers`` (encryption, fragments, credit,
+SHA-256 on both ends, disk on both ends), then its SHA-256 checked once more by this process.
+Meanwhile a thread of the viewer (standing in for its GUI thread) sends a ``PointerEvent`` every 20 ms, its
+sequence number in ``x``, noting ``time.monotonic_ns()``; the host notes the arrival of each on the same
+machine clock. Latency is reported for the 2 s idle phase before the transfer and for the transfer itself.
+Targets: >= 200 MB/s (10^6 bytes/s) and input p99 <= 40 ms during the transfer.
+``--json`` prints ``file_mb_s``, ``size_mib``, ``sha256_ok``, ``input_p50_ms``, ``input_p99_ms``,
+``idle_input_p50_ms`` (and a few more keys). Everything runs under a hard timeout (``--timeout``).
+
+``--mib N [--fragment BYTES] [--runs N]``: the older measurement, two real sessions in memory, both ends in
+this one process and thread (no relay, no network): what the two ends cost. JSON keys ``mb_per_s``,
+``runs``. Figures from a shared machine are single runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
 import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from opensupport.protocol import DEFAULT_FRAGMENT_SIZE
-from opensupport.tools.files import measure_throughput
+
+#: Interval of the viewer's input events.
+INPUT_INTERVAL_S = 0.020
+#: Idle phase before the transfer (input latency with nothing else on the link).
+IDLE_S = 2.0
+#: Free space needed on /tmp for the default size (the file exists twice: sent and received).
+MIN_FREE = 3 << 30
+#: Input latency target during the transfer (p99).
+INPUT_P99_TARGET_MS = 40.0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the measurement and print it (JSON keys: ``mb_per_s`` best of the runs, ``runs``)."""
-    parser = argparse.ArgumentParser(prog="opensupport bench files", description=__doc__)
-    parser.add_argument("--mib", type=int, default=256, help="file size in MiB (default 256)")
-    parser.add_argument("--fragment", type=int, default=DEFAULT_FRAGMENT_SIZE, help="record fragment size")
-    parser.add_argument("--runs", type=int, default=3, help="runs; the best is reported")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (nearest rank) in ms rounded to 0.01; None without values (JSON null)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))], 2)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the relay exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the relay does not listen on port {port} after {timeout} s")
+
+
+def _write_source(path: Path, size: int) -> str:
+    """Write ``size`` incompressible bytes to ``path``; returns their SHA-256 (hex)."""
+    digest = hashlib.sha256()
+    block = os.urandom(1 << 20)
+    with open(path, "wb") as f:
+        written = 0
+        i = 0
+        while written < size:
+            chunk = (block[i % 251 :] + block[: i % 251])[: size - written]
+            f.write(chunk)
+            digest.update(chunk)
+            written += len(chunk)
+            i += 1
+    return digest.hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------ the two ends (child processes)
+
+
+async def _run_end(
+    role_name: str, server: str, code_text: str, folder: Path, timeout: float
+) -> dict[str, Any]:
+    """One end of the session over the relay; returns what it measured (printed as JSON by the child)."""
+    from opensupport.link import LinkOutbox, SessionLink
+    from opensupport.protocol import Event, PointerEvent, Role, SessionCode
+    from opensupport.tools.files import BatchState, FileTransfers
+
+    role = Role.HOST if role_name == "host" else Role.VIEWER
+    arrivals: list[tuple[int, int]] = []  # host: (sequence, arrival ns)
+    transfers: FileTransfers | None = None
+
+    def handle(event: Event) -> None:
+        if isinstance(event, PointerEvent):
+            arrivals.append((event.x, time.monotonic_ns()))
+        elif transfers is not None:
+            transfers.handle(event)
+
+    link = SessionLink(role, SessionCode.parse(code_text), server, handle)
+    transfers = FileTransfers(LinkOutbox(link), folder / "in")
+    link.add_round_hook(transfers.pump)
+    runner = asyncio.ensure_future(link.run())
+    deadline = time.monotonic() + timeout
+
+    async def until(predicate: Any, what: str) -> None:
+        while not predicate():
+            if runner.done():
+                runner.result()  # raises the link's error
+                raise RuntimeError(f"{role_name}: the session ended while waiting for {what}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{role_name}: timed out waiting for {what}")
+            await asyncio.sleep(0.005)
+
+    await until(lambda: link.established, "the session")
+    result: dict[str, Any] = {}
+    if role is Role.HOST:
+        # The host receives; it ends when the viewer closes the session.
+        await until(lambda: runner.done(), "the viewer to close")
+        runner.result()
+        batches = list(transfers.batches.values())
+        result = {
+            "arrivals": arrivals,
+            "states": [b.state.value for b in batches],
+            "received": [str(p) for p in (folder / "in").iterdir()],
+        }
+        return result
+
+    # The viewer: an input thread, then the transfer in the middle of it.
+    loop = asyncio.get_running_loop()
+    sends: list[int] = []
+    stop = threading.Event()
+
+    def ticker() -> None:
+        next_at = time.monotonic()
+        while not stop.is_set():
+            sends.append(time.monotonic_ns())
+            seq = len(sends) - 1
+            loop.call_soon_threadsafe(link.send, PointerEvent(seq, 0))
+            next_at += INPUT_INTERVAL_S
+            stop.wait(max(0.0, next_at - time.monotonic()))
+
+    thread = threading.Thread(target=ticker, name="input", daemon=True)
+    thread.start()
+    try:
+        await asyncio.sleep(IDLE_S)
+        first_transfer_seq = len(sends)
+        started = time.perf_counter()
+        batch = transfers.send_paths([folder / "out" / "payload.bin"])
+        transfers.pump()
+        link.wake()
+        await until(
+            lambda: batch.state not in (BatchState.OFFERING, BatchState.ACTIVE, BatchState.COLLECTING),
+            "the transfer",
+        )
+        seconds = time.perf_counter() - started
+        last_transfer_seq = len(sends)
+    finally:
+        stop.set()
+        thread.join(2)
+    await asyncio.sleep(0.2)  # the last input events arrive before the close
+    link.close("benchmark done")
+    await asyncio.wait_for(runner, 10)
+    return {
+        "sends": sends,
+        "transfer_seqs": [first_transfer_seq, last_transfer_seq],
+        "seconds": seconds,
+        "state": batch.state.value,
+    }
+
+
+def _end_main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="opensupport.benchmarks.files --end")
+    parser.add_argument("--end", choices=("host", "viewer"), required=True)
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--code", required=True)
+    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--timeout", type=float, required=True)
     args = parser.parse_args(argv)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    result = asyncio.run(_run_end(args.end, args.server, args.code, args.folder, args.timeout))
+    print(json.dumps(result))
+    return 0
+
+
+# ------------------------------------------------------------------ orchestration
+
+
+def measure_relay(size_mib: int, timeout: float, workdir: Path | None = None) -> dict[str, Any]:
+    """Run the relay benchmark (see the module docstring) and return its figures.
+
+    Raises RuntimeError when a process fails or the transfer does not complete; TimeoutError past
+    ``timeout`` seconds (every process is killed and the temporary folder removed either way).
+    """
+    from opensupport.protocol import SessionCode
+
+    base = workdir if workdir is not None else Path("/tmp")
+    free = shutil.disk_usage(base).free
+    notes: list[str] = []
+    needed = 2 * (size_mib << 20) + (256 << 20)  # the file twice (sent and received) and some room
+    if free < max(MIN_FREE, needed):
+        fallback = max(1, min(size_mib, 256, (free - (256 << 20)) // 2 >> 20))
+        if fallback != size_mib:
+            notes.append(
+                f"only {free / 2**30:.1f} GiB free on {base} (want 3 GiB): {fallback} MiB instead of {size_mib} MiB"
+            )
+            print(notes[-1], file=sys.stderr)
+            size_mib = fallback
+    size = size_mib << 20
+    deadline = time.monotonic() + timeout
+    scratch = Path(tempfile.mkdtemp(prefix="bench-files-", dir=base))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for end in ("host", "viewer"):
+            (scratch / end / "in").mkdir(parents=True)
+            (scratch / end / "out").mkdir()
+        source = scratch / "viewer" / "out" / "payload.bin"
+        source_sha = _write_source(source, size)
+        port = _free_port()
+        relay = subprocess.Popen(
+            [sys.executable, "-m", "opensupport.server.relay", "--port", str(port),
+             "--set", "session_bandwidth=0", "--set", "total_bandwidth=0", "--set", "joins_per_minute=0"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        processes.append(relay)
+        _wait_port(port, relay)
+        server = f"http://127.0.0.1:{port}"
+        code = str(SessionCode.generate())
+        remaining = max(5.0, deadline - time.monotonic())
+        ends: dict[str, subprocess.Popen[bytes]] = {}
+        for end in ("host", "viewer"):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "opensupport.benchmarks.files", "--end", end, "--server", server,
+                 "--code", code, "--folder", str(scratch / end), "--timeout", f"{remaining:.0f}"],
+                stdout=subprocess.PIPE,
+            )  # fmt: skip
+            processes.append(proc)
+            ends[end] = proc
+        outputs: dict[str, dict[str, Any]] = {}
+        for end, proc in ends.items():
+            try:
+                out, _ = proc.communicate(timeout=max(1.0, deadline - time.monotonic() + 5))
+            except subprocess.TimeoutExpired:
+                raise TimeoutError(f"the {end} did not finish within {timeout:.0f} s") from None
+            if proc.returncode != 0:
+                raise RuntimeError(f"the {end} process failed (exit {proc.returncode}); see its error above")
+            outputs[end] = json.loads(out)
+        viewer, host = outputs["viewer"], outputs["host"]
+        if viewer["state"] != "done" or host["states"] != ["done"] or len(host["received"]) != 1:
+            raise RuntimeError(
+                f"the transfer did not complete: viewer {viewer['state']}, host {host['states']}"
+            )
+        received = Path(host["received"][0])
+        sha_ok = received.stat().st_size == size and _sha256_file(received) == source_sha
+        sends: list[int] = viewer["sends"]
+        first, last = viewer["transfer_seqs"]
+        latency_ms = {seq: (at - sends[seq]) / 1e6 for seq, at in host["arrivals"] if 0 <= seq < len(sends)}
+        idle = [v for s, v in latency_ms.items() if s < first]
+        busy = [v for s, v in latency_ms.items() if first <= s < last]
+        lost = sum(1 for s in range(len(sends)) if s not in latency_ms)
+        mb_s = size / viewer["seconds"] / 1e6
+        return {
+            "file_mb_s": round(mb_s, 1),
+            "size_mib": size_mib,
+            "sha256_ok": sha_ok,
+            "seconds": round(viewer["seconds"], 2),
+            "input_p50_ms": _percentile(busy, 0.5),
+            "input_p99_ms": _percentile(busy, 0.99),
+            "input_max_ms": _percentile(busy, 1.0),
+            "input_events": len(busy),
+            "idle_input_p50_ms": _percentile(idle, 0.5),
+            "idle_input_p99_ms": _percentile(idle, 0.99),
+            "input_lost": lost,
+            "load_1min": round(os.getloadavg()[0], 2),
+            "notes": notes,
+        }
+    finally:
+        for proc in reversed(processes):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _memory_main(args: argparse.Namespace) -> int:
+    from opensupport.tools.files import measure_throughput
+
     runs = [measure_throughput(args.mib * 1024 * 1024, fragment_size=args.fragment) for _ in range(args.runs)]
     best = max(r["mb_per_s"] for r in runs)
     if args.json:
@@ -35,3 +329,42 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(f"best: {best:.0f} MB/s (both ends in one thread)")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the measurement and print it (see the module docstring for the modes and JSON keys)."""
+    parser = argparse.ArgumentParser(prog="opensupport bench files", description=__doc__)
+    parser.add_argument("--size", type=int, default=1024, help="relay mode: file size in MiB (default 1024)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="relay mode: hard timeout in seconds")
+    parser.add_argument("--mib", type=int, default=None, help="in-memory mode (no relay): file size in MiB")
+    parser.add_argument(
+        "--fragment", type=int, default=DEFAULT_FRAGMENT_SIZE, help="in-memory: fragment size"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="in-memory: runs; the best is reported")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    if args.mib is not None:
+        return _memory_main(args)
+    if args.size < 1:
+        parser.error("--size must be at least 1 MiB")
+    result = measure_relay(args.size, args.timeout)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"{result['size_mib']} MiB through the relay in {result['seconds']:.2f} s: "
+            f"{result['file_mb_s']:.0f} MB/s (target >= 200), SHA-256 {'ok' if result['sha256_ok'] else 'WRONG'}"
+        )
+        print(
+            f"input during the transfer: p50 {result['input_p50_ms']} ms, p99 {result['input_p99_ms']} ms "
+            f"(target p99 <= {INPUT_P99_TARGET_MS:.0f}), max {result['input_max_ms']} ms over "
+            f"{result['input_events']} events; idle: p50 {result['idle_input_p50_ms']} ms, "
+            f"p99 {result['idle_input_p99_ms']} ms; lost {result['input_lost']}; load {result['load_1min']}"
+        )
+    return 0 if result["sha256_ok"] else 1
+
+
+if __name__ == "__main__":
+    if "--end" in sys.argv[1:]:
+        sys.exit(_end_main(sys.argv[1:]))
+    sys.exit(main())
