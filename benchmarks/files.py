@@ -257,22 +257,30 @@ def measure_relay(size_mib: int, timeout: float, workdir: Path | None = None) ->
         remaining = max(5.0, deadline - time.monotonic())
         ends: dict[str, subprocess.Popen[bytes]] = {}
         for end in ("host", "viewer"):
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "opensupport.benchmarks.files", "--end", end, "--server", server,
-                 "--code", code, "--folder", str(scratch / end), "--timeout", f"{remaining:.0f}"],
-                stdout=subprocess.PIPE,
-            )  # fmt: skip
+            # Output to a file, not a pipe: a full pipe would block the child, and both ends are watched
+            # at once so that one failing ends the run at once instead of at the other's timeout.
+            with open(scratch / f"{end}.json", "wb") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "opensupport.benchmarks.files", "--end", end, "--server", server,
+                     "--code", code, "--folder", str(scratch / end), "--timeout", f"{remaining:.0f}"],
+                    stdout=out,
+                )  # fmt: skip
             processes.append(proc)
             ends[end] = proc
+        while any(proc.poll() is None for proc in ends.values()):
+            for end, proc in ends.items():
+                if proc.returncode not in (None, 0):
+                    raise RuntimeError(
+                        f"the {end} process failed (exit {proc.returncode}); see its error above"
+                    )
+            if time.monotonic() > deadline + 5:
+                raise TimeoutError(f"the transfer did not finish within {timeout:.0f} s")
+            time.sleep(0.05)
         outputs: dict[str, dict[str, Any]] = {}
         for end, proc in ends.items():
-            try:
-                out, _ = proc.communicate(timeout=max(1.0, deadline - time.monotonic() + 5))
-            except subprocess.TimeoutExpired:
-                raise TimeoutError(f"the {end} did not finish within {timeout:.0f} s") from None
             if proc.returncode != 0:
                 raise RuntimeError(f"the {end} process failed (exit {proc.returncode}); see its error above")
-            outputs[end] = json.loads(out)
+            outputs[end] = json.loads((scratch / f"{end}.json").read_text())
         viewer, host = outputs["viewer"], outputs["host"]
         if viewer["state"] != "done" or host["states"] != ["done"] or len(host["received"]) != 1:
             raise RuntimeError(
