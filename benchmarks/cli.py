@@ -16,7 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "relay": "relay throughput against socat, concurrent sessions, latency, memory ([--json])",
     "latency": "screen change to viewer framebuffer, key to echo, scroll fps, idle CPU ([--json])",
     "admin": "records search, statistics and Excel export on 1,000,000 records ([--json])",
-    "files": "file transfer over two real sessions in memory, SHA-256 and disk on both ends ([--json])",
+    "files": "file transfer through the relay on loopback, with input latency ([--size MiB] [--json]; --mib N in memory)",
     "record": "record the codec corpus: real programs under Xvfb (--out DIR [--scenarios ...])",
 }
 
