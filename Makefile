@@ -20,6 +20,7 @@ SYSTEM_PACKAGES := xvfb xterm x11-utils x11-xserver-utils xdotool socat chromium
 .PHONY: setup run test lint typecheck test-asan test-suite services bench clean
 
 setup: $(STAMP_PY)
+	@:
 
 $(STAMP_SYS): scripts/system-packages.sh Makefile
 	@scripts/system-packages.sh $(SYSTEM_PACKAGES)
