@@ -52,6 +52,9 @@ class HostConfig:
     #: The satisfaction survey answered without asking (headless): score 1..5 (None: no answer), comment.
     satisfaction: int | None = None
     comment: str = ""
+    #: 부분공유: share only this region (X, Y, W, H in root coordinates) or this window.
+    share_region: tuple[int, int, int, int] | None = None
+    share_window: int | None = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--satisfaction", type=int, choices=range(1, 6), metavar="1-5", help="survey score")
     parser.add_argument("--comment", default="", metavar="TEXT", help="survey comment")
+    share = parser.add_mutually_exclusive_group()
+    share.add_argument("--share-region", metavar="X,Y,W,H", help="share only this region of the screen")
+    share.add_argument(
+        "--share-window", metavar="WINDOW_ID", help="share only this window (X id, e.g. 0x1e00007)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
 
@@ -110,6 +118,23 @@ def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
     if not isinstance(options, dict) or not all(isinstance(v, bool) for v in options.values()):
         parser.error("--options: expected a JSON object of true/false values")
     consent = {"ask": None, "yes": True, "no": False}[args.file_consent]
+    region: tuple[int, int, int, int] | None = None
+    if args.share_region is not None:
+        try:
+            x, y, w, h = (int(v) for v in args.share_region.split(","))
+        except ValueError:
+            parser.error("--share-region: expected X,Y,W,H, four integers")
+        if w <= 0 or h <= 0 or x < 0 or y < 0:
+            parser.error("--share-region: the position must not be negative and the size must be positive")
+        region = (x, y, w, h)
+    window: int | None = None
+    if args.share_window is not None:
+        try:
+            window = int(args.share_window, 0)
+        except ValueError:
+            parser.error("--share-window: expected a window id such as 0x1e00007")
+        if window <= 0:
+            parser.error("--share-window: expected a window id such as 0x1e00007")
     config = HostConfig(
         args.server.strip(),
         code,
@@ -125,6 +150,8 @@ def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
         grant_control=args.grant_control == "yes",
         satisfaction=args.satisfaction,
         comment=args.comment[:2000],
+        share_region=region,
+        share_window=window,
     )
     return config, args.verbose
 
@@ -158,6 +185,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _run_headless(config: HostConfig) -> int:
+    from opensupport.host.capture import Rect
     from opensupport.host.errors import HostError
     from opensupport.host.policy import policy_from_options
     from opensupport.host.server_api import headless_journey, server_manages_sessions
@@ -175,19 +203,25 @@ def _run_headless(config: HostConfig) -> int:
             last.append(line)
             print(f"opensupport host: {line}", flush=True)
 
-    session = HostSession(
-        config.server,
-        config.code,
-        display=config.display,
-        view_only=config.view_only,
-        monitor=config.monitor,
-        on_status=show,
-        policy=None if journey is not None else policy_from_options(config.options),
-        download_dir=config.download_dir,
-        consent_answer=config.file_consent,
-        on_notice=lambda text: print(f"opensupport host: {text}", flush=True),
-        on_event=journey.on_event if journey is not None else None,
-    )
+    try:
+        session = HostSession(
+            config.server,
+            config.code,
+            display=config.display,
+            view_only=config.view_only,
+            monitor=config.monitor,
+            on_status=show,
+            policy=None if journey is not None else policy_from_options(config.options),
+            download_dir=config.download_dir,
+            consent_answer=config.file_consent,
+            on_notice=lambda text: print(f"opensupport host: {text}", flush=True),
+            on_event=journey.on_event if journey is not None else None,
+            share_area=Rect(*config.share_region) if config.share_region is not None else None,
+            share_window=config.share_window,
+        )
+    except HostError as exc:  # 부분공유 switched off by the agent's options
+        print(f"opensupport host: cannot share this screen: {exc}", file=sys.stderr, flush=True)
+        return 1
     if journey is not None:  # the server's options rule: nothing is shared before they are known
         journey.attach(session)
     stop_requested = threading.Event()

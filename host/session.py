@@ -66,7 +66,7 @@ from opensupport.protocol import (
 )
 from opensupport.protocol import TextInput as TextInputMessage
 
-from .capture import CaptureBackend, open_capture
+from .capture import CaptureBackend, Rect, open_capture
 from .capture import Monitor as CaptureMonitor
 from .cursor import CursorSource, X11CursorSource
 from .errors import CaptureError, HostError, InvalidInputEvent
@@ -83,7 +83,7 @@ from .events import (
 )
 from .events import KeyCombo as KeyComboInput
 from .input import InputBackend, InputInjector, open_input
-from .policy import Feature, HostPolicy
+from .policy import Feature, FeatureDisabled, HostPolicy
 
 if TYPE_CHECKING:
     from .tools.live import HostSessionTools
@@ -119,6 +119,9 @@ _KNOWN_BUTTON_MASK = (1 << len(_BUTTON_BITS)) - 1
 
 class _Command(enum.Enum):
     SELECT_MONITOR = "select"
+    SHARE_AREA = "area"
+    #: The customer's own switch back from a window or region to a whole monitor.
+    SHARE_MONITOR = "monitor"
     STOP = "stop"
 
 
@@ -232,7 +235,14 @@ class HostSession:
         download_dir: Path | None = None,
         consent_answer: bool | None = False,
         on_notice: Callable[[str], None] | None = None,
+        share_area: Rect | None = None,
+        share_window: int | None = None,
     ) -> None:
+        if (share_area is not None or share_window is not None) and policy is not None:
+            policy.require(Feature.PARTIAL_SHARING)  # 부분공유 refused: FeatureDisabled says why
+        self._initial_share = (share_area, share_window)
+        #: True while a window or region is shared rather than a monitor (written by the capture thread).
+        self._area_shared = False
         if policy is not None and not policy.allows(Feature.CONTROL):
             view_only = True  # 상담원 제어 불가: the host drops input whatever the viewer sends
         self._display = display
@@ -340,6 +350,22 @@ class HostSession:
         self._link_thread.call(self._send_control, TOPIC_VIEW_ONLY, b"1" if view_only else b"0")
         self._update_status(view_only=view_only)
 
+    def share_area(self, area: Rect | None = None, *, window: int | None = None) -> None:
+        """부분공유: share only ``area`` (root coordinates) or the window ``window`` from now on.
+
+        Raises FeatureDisabled when the agent's options do not allow partial sharing.
+        """
+        if self.policy is not None:
+            self.policy.require(Feature.PARTIAL_SHARING)
+        self._commands.put((_Command.SHARE_AREA, (area, window)))
+
+    def share_monitor(self, index: int | None = None) -> None:
+        """End partial sharing: share the whole monitor ``index`` (None: the one the area lies on)."""
+        monitor = self._cursor_monitor
+        self._commands.put(
+            (_Command.SHARE_MONITOR, index if index is not None else monitor.index if monitor else 0)
+        )
+
     def stop(self, reason: str = END_REASON_STOPPED, timeout: float = 3.0) -> None:
         """End the session at once: input is blocked, capture stops, the viewer is told ``reason``."""
         self._stopping.set()
@@ -375,6 +401,14 @@ class HostSession:
         self._make_tools(policy)
         if old is not None:
             old.close()  # the options changed under a running session: the tools start over
+        if not policy.allows(Feature.PARTIAL_SHARING) and self._area_shared:
+            # Widening the share to the whole monitor would show what the customer chose to hide: end.
+            reason = str(FeatureDisabled(Feature.PARTIAL_SHARING))
+            log.error("%s: the session ends", reason)
+            self._stopping.set()
+            self._send_token.set()
+            self._link_thread.call(self.link.close, reason)
+            return
         if not policy.allows(Feature.CONTROL):
             with self._lock:
                 self._view_only = True
@@ -561,6 +595,10 @@ class HostSession:
 
         capture = self._open_capture(self._display, self._initial_monitor)
         try:
+            area, window = self._initial_share
+            if area is not None or window is not None:
+                capture.share_area(area, window=window)
+                self._area_shared = True
             monitor = capture.monitor
             encoder = Encoder(monitor.width, monitor.height, threads=self._encoder_threads)
             self._publish_monitors(capture)
@@ -587,10 +625,18 @@ class HostSession:
                     break
                 if command is _Command.STOP:
                     return
+                if command is _Command.SELECT_MONITOR and self._area_shared:
+                    # The viewer cannot widen a window or region the customer chose to share.
+                    log.warning("monitor selection refused: the customer shares a window or region only")
+                    continue
                 try:
-                    monitor = capture.select_monitor(arg)
+                    if command is _Command.SHARE_AREA:
+                        monitor = capture.share_area(arg[0], window=arg[1])
+                    else:
+                        monitor = capture.select_monitor(arg)
+                    self._area_shared = command is _Command.SHARE_AREA
                 except CaptureError as exc:
-                    log.warning("monitor selection refused: %s", exc)
+                    log.warning("%s refused: %s", command.name.lower().replace("_", " "), exc)
                     continue
                 encoder.resize(monitor.width, monitor.height)
                 keyframe = dirty = True

@@ -102,6 +102,15 @@ class CaptureBackend(abc.ABC):
         Raises CaptureError for an index that names no monitor.
         """
 
+    def share_area(self, area: Rect | None = None, *, window: int | None = None) -> Monitor:
+        """부분공유: capture only ``area`` (root coordinates) or the window ``window`` (following it as it
+        moves and resizes) instead of the whole monitor. Frames, damage, cursor and input all use the
+        returned pseudo-monitor, so nothing outside it is grabbed. :meth:`select_monitor` ends it.
+
+        Raises CaptureError if the backend cannot share an area, or for an area off the screen.
+        """
+        raise CaptureError(f"{type(self).__name__} cannot share a window or region")
+
     @abc.abstractmethod
     def grab(self) -> Frame:
         """The selected monitor's pixels now. Raises CaptureError."""

@@ -16,12 +16,14 @@ Without DAMAGE (or with ``use_damage=False``) the backend polls with
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import time
 from typing import Any
 
 import numpy as np
+from Xlib import X
 
 from .._x11 import open_display
 from ..errors import CaptureError
@@ -80,6 +82,9 @@ class X11Capture(CaptureBackend):
             self._display.close()
             raise
         self._damage: int | None = None
+        #: 부분공유: the shared area (root coordinates) and the window it follows; None shares a monitor.
+        self._area: Rect | None = None
+        self._area_window: Any = None
         self._carried: list[Rect] = []
         self._poller: PollingChangeDetector | None = None
         if use_damage and self._display.has_extension("DAMAGE"):
@@ -148,10 +153,81 @@ class X11Capture(CaptureBackend):
 
     def select_monitor(self, index: int) -> Monitor:
         self._monitor = self._monitor_at(index)
+        self._end_area()
         self._pending_full = True
         if self._poller is not None:
             self._poller.reset()
         return self._monitor
+
+    # -- 부분공유 partial sharing -------------------------------------------------------------------------
+
+    def share_area(self, area: Rect | None = None, *, window: int | None = None) -> Monitor:
+        if (area is None) == (window is None):
+            raise CaptureError("share either a region or a window")
+        self._end_area()
+        if window is not None:
+            if type(window) is not int or window <= 0:
+                raise CaptureError(f"bad window id {window!r}")
+            resource = self._display.create_resource_object("window", window)
+            try:
+                # ConfigureNotify tells when it moves or resizes (read in _queued_damage).
+                resource.change_attributes(event_mask=X.StructureNotifyMask)
+                self._display.sync()
+            except Exception as exc:  # python-xlib raises BadWindow asynchronously, as an exception here
+                raise CaptureError(f"no window {window:#x} on this display: {exc}") from exc
+            self._area_window = resource
+            area = self._window_rect()
+        assert area is not None
+        self._area = area
+        try:
+            self._monitor = self._area_monitor(area)
+        except CaptureError:
+            self._end_area()
+            raise
+        self._pending_full = True
+        if self._poller is not None:
+            self._poller.reset()
+        return self._monitor
+
+    @property
+    def area(self) -> Rect | None:
+        """The shared area in root coordinates while sharing a window or region, else None."""
+        return self._area
+
+    def _end_area(self) -> None:
+        if self._area_window is not None:
+            with contextlib.suppress(Exception):  # the window may be gone already
+                self._area_window.change_attributes(event_mask=0)
+        self._area = None
+        self._area_window = None
+
+    def _window_rect(self) -> Rect:
+        """The followed window's rectangle in root coordinates. Raises CaptureError if it is gone."""
+        try:
+            geometry = self._area_window.get_geometry()
+            origin = self._area_window.translate_coords(self._root, 0, 0)
+        except Exception as exc:
+            raise CaptureError(f"the shared window is gone: {exc}") from exc
+        # window.translate_coords(root, 0, 0) is where the root's origin lies in the window: the negated
+        # position of the window on the root.
+        return Rect(-origin.x, -origin.y, geometry.width, geometry.height)
+
+    def _area_monitor(self, area: Rect) -> Monitor:
+        """The pseudo-monitor of an area: clipped to the screen, named after the monitor it starts on."""
+        geometry = self._root.get_geometry()
+        clipped = area.intersect(Rect(0, 0, geometry.width, geometry.height))
+        if clipped is None:
+            raise CaptureError(f"the shared area {tuple(area)} is off the screen")
+        home = next((m for m in self.monitors() if m.rect.intersect(Rect(clipped.x, clipped.y, 1, 1))), None)
+        return Monitor(
+            index=home.index if home is not None else 0,
+            name="window" if self._area_window is not None else "region",
+            x=clipped.x,
+            y=clipped.y,
+            width=clipped.w,
+            height=clipped.h,
+            primary=False,
+        )
 
     # -- pixels ------------------------------------------------------------------------------------------
 
@@ -187,6 +263,8 @@ class X11Capture(CaptureBackend):
         where it is now (a monitor that went away is replaced by the one at its index, or the first).
         """
         self._next_layout_check = time.monotonic() + LAYOUT_CHECK_INTERVAL
+        if self._area is not None:
+            return self._follow_area()
         monitors = self.monitors()
         current = self._monitor
         same = next((m for m in monitors if current.name and m.name == current.name), None)
@@ -196,6 +274,33 @@ class X11Capture(CaptureBackend):
             return False
         log.info("monitor %r is now %r", current, same)
         self._monitor = same
+        self._pending_full = True
+        if self._poller is not None:
+            self._poller.reset()
+        return True
+
+    def _follow_area(self) -> bool:
+        """Re-read the shared window's geometry (or clip the region to a changed screen); True if it moved.
+
+        A window that went away leaves the last area shared: the stream never widens by itself.
+        """
+        area = self._area
+        assert area is not None
+        if self._area_window is not None:
+            try:
+                area = self._window_rect()
+            except CaptureError as exc:
+                log.warning("%s: still sharing its last area", exc)
+        try:
+            monitor = self._area_monitor(area)
+        except CaptureError as exc:
+            log.warning("%s: still sharing the last part of it", exc)
+            return False
+        self._area = area
+        if monitor == self._monitor:
+            return False
+        log.info("the shared area is now %r", monitor)
+        self._monitor = monitor
         self._pending_full = True
         if self._poller is not None:
             self._poller.reset()
@@ -259,6 +364,8 @@ class X11Capture(CaptureBackend):
                 if event.type == self._damage_code:
                     area = event.area
                     rects.append(Rect(area.x, area.y, area.width, area.height))
+                elif event.type == X.ConfigureNotify and self._area_window is not None:
+                    self._next_layout_check = 0.0  # the shared window moved or resized: follow it now
             return rects
         except Exception as exc:  # python-xlib raises ConnectionClosedError and socket errors
             raise CaptureError(f"the X connection failed: {exc}") from exc

@@ -4,7 +4,9 @@ and from that pixel to the host's root window.
 The viewer draws the frame scaled (fit-to-window, letterboxed and centred) or 1:1 (scrolled); a point of
 its widget maps to a frame pixel by ``frame = (view - offset) / scale``. The host captures the monitor at
 its own resolution, so a frame pixel is a monitor pixel and reaches the root window by adding the
-monitor's origin; the host refuses anything outside the shared monitor.
+monitor's origin; the host refuses anything outside the shared monitor. While a window or region is
+shared (부분공유) the capture's monitor is that area, so a frame pixel is an area pixel and the same check
+drops input outside the area.
 """
 
 from __future__ import annotations
