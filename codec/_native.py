@@ -322,6 +322,8 @@ def cache_store(frame: Frame, cache: TileCache, jobs: Rects) -> None:
 
 
 def _cache_args(cache: TileCache | None, state: npt.NDArray[np.int32] | None) -> tuple[Any, int, Any]:
+    # The pointers returned do not own their arrays: the caller keeps ``cache`` and ``state`` referenced
+    # until the kernel call has returned.
     if cache is None:
         return ffi.NULL, 0, ffi.NULL
     state = cache.state if state is None else state
@@ -338,7 +340,10 @@ def validate_update(width: int, height: int, payload: bytes, cache: TileCache | 
     keyframe leaves it: empty (None: cache ops are refused). Raises CodecError."""
     check_size(width, height)
     buf = ffi.from_buffer(payload)
-    tiles, slots, state = _cache_args(cache, np.zeros(2, dtype=np.int32))
+    # A named local: the pointer _cache_args returns does not keep the array alive, and a temporary freed
+    # before the call let the kernel read a reused block as the cache state (a flaky "inconsistent arguments").
+    empty_state = np.zeros(2, dtype=np.int32)
+    tiles, slots, state = _cache_args(cache, empty_state)
     rc = lib.os_apply_update_cached(
         ffi.NULL, width * 4, width, height, buf, len(payload), 0, ffi.NULL, 0, tiles, slots, state
     )

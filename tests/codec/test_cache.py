@@ -206,3 +206,34 @@ def test_a_version_1_stream_still_decodes() -> None:
         update[4] = 1
         fb, _ = dec.decode(refix_crc(bytes(update)))
         assert same(fb, frame)
+
+
+def test_keyframe_validation_holds_its_cache_state_while_the_kernel_reads_it() -> None:
+    # Regression: validate_update once passed the kernel a pointer into a temporary array that was freed
+    # before the call, so another thread's small allocations could become the "cache state" and a valid
+    # keyframe was refused now and then. A thread that keeps reusing such blocks makes that likely.
+    import threading
+
+    import zstandard
+
+    encoder = Encoder(64, 64)
+    keyframe = encoder.encode(terminal(64, 64, 0), keyframe=True)
+    header, compressed = _format.parse(keyframe)
+    decoder = Decoder(64, 64)
+    decoder.decode(keyframe)
+    payload = zstandard.ZstdDecompressor().decompressobj().decompress(bytes(compressed))
+    assert len(payload) == header.payload_size
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            [np.full(2, -7, dtype=np.int32) for _ in range(64)]
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        for _ in range(5000):
+            _native.validate_update(64, 64, payload, decoder._cache)
+    finally:
+        stop.set()
+        thread.join()
