@@ -21,6 +21,7 @@ import zstandard
 from . import _format, _native
 from ._errors import CodecError
 from ._native import Frame, Rects
+from ._quality import Quality
 
 #: Tile edge in pixels, chosen by measurement (codec/FORMAT.md, "Choices measured").
 DEFAULT_TILE = 64
@@ -56,8 +57,8 @@ class Encoder:
     Options: ``threads`` (1 or 2) lets large updates pack in two threads (same bytes either way);
     ``level`` is the zstd level; ``tile`` the compare tile edge; ``pack_width`` how wide runs of dirty
     tiles are packed together; ``motion`` turns copy detection off when False; ``cache`` turns the
-    content cache off when False (it works only with the default ``tile``). Raises CodecError for a
-    size outside 1..65535 or an option out of range.
+    content cache off when False (it works only with the default ``tile``); ``quality`` is the initial
+    ``Encoder.quality``. Raises CodecError for a size outside 1..65535 or an option out of range.
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class Encoder:
         max_palette: int = DEFAULT_MAX_PALETTE,
         motion: bool = True,
         cache: bool = True,
+        quality: Quality = Quality.LOSSLESS,
     ) -> None:
         _native.check_size(width, height)
         if threads not in (1, 2):
@@ -100,7 +102,28 @@ class Encoder:
         self._slot_of: dict[int, int] = {}
         self._hash_in: list[int] = []
         self._next_slot = 0
+        self._quality = Quality.LOSSLESS
+        self.quality = quality
+        #: Tiles sent lossy in the last update, and tiles whose lossy pixels still await refinement to
+        #: the exact ones (diagnostics for benchmarks and the bandwidth budget).
+        self.last_lossy_tiles = 0
+        self.pending_refinement = 0
         self._resize(width, height)
+
+    @property
+    def quality(self) -> Quality:
+        """How hard regions that look like video may be compressed (``Quality``; default ``LOSSLESS``,
+        every frame exact). A change takes effect at the next ``encode``; text and UI stay exact at every
+        quality, and lossy regions still pending refinement are refined after a switch to ``LOSSLESS``.
+
+        API first: until the lossy tile kinds land (format version 3), every quality encodes exactly."""
+        return self._quality
+
+    @quality.setter
+    def quality(self, quality: Quality) -> None:
+        if not isinstance(quality, Quality):
+            raise CodecError(f"quality must be a Quality, not {quality!r}")
+        self._quality = quality
 
     def _resize(self, width: int, height: int) -> None:
         self.width = width
