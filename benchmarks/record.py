@@ -719,25 +719,36 @@ def record_video(stage: Stage) -> None:
     vx, vy = stage.width - vw - stage.width // 32, stage.height // 5
     video = PictureWindow(stage.screen, vx, vy, vw, vh)
     stage.writer.programs.append("video window: generated landscape, 25 fps")
-    rng = np.random.default_rng(11)
-    scene = landscape(rng, int(vh * 1.3), int(vw * 2.2))
     try:
         frame = stage.screen.wait_still()
-        for index in range(stage.frames):
-            # The camera pans right at 2.7 px per frame and bobs a little: sub-pixel motion, so no
-            # two frames share exact pixels, as in filmed video.
-            ox = 2.7 * index * vw / 960
-            oy = (scene.shape[0] - vh) / 2 + 0.12 * (scene.shape[0] - vh) * np.sin(index / 17)
-            picture = _crop_bilinear(scene, oy, ox, vh, vw)
-            picture += rng.normal(0, 1.6, picture.shape)
-            bgra = np.empty((vh, vw, 4), np.uint8)
-            bgra[..., :3] = np.clip(picture[..., ::-1], 0, 255)
-            bgra[..., 3] = 255
+        for index, bgra in zip(range(stage.frames), landscape_video(vw, vh), strict=False):
             video.show(bgra)
             frame = stage.screen.grab()
             stage.writer.add(frame, "start" if index == 0 else "video")
     finally:
         video.close()
+
+
+def landscape_video(width: int, height: int, seed: int = 11) -> Iterator[np.ndarray]:
+    """Endless (height, width, 4) BGRA frames of a generated landscape, panned as a camera would (also the
+    video played by the latency benchmark)."""
+    rng = np.random.default_rng(seed)
+    scene = landscape(rng, int(height * 1.3), int(width * 2.2))
+    pan = scene.shape[1] - width - 2
+    index = 0
+    while True:
+        # The camera pans right at 2.7 px per frame and bobs a little: sub-pixel motion, so no two
+        # frames share exact pixels, as in filmed video. (Past the scene's edge it pans back.)
+        ox = (2.7 * index * width / 960) % (2 * pan)
+        ox = ox if ox <= pan else 2 * pan - ox
+        oy = (scene.shape[0] - height) / 2 + 0.12 * (scene.shape[0] - height) * np.sin(index / 17)
+        picture = _crop_bilinear(scene, oy, ox, height, width)
+        picture += rng.normal(0, 1.6, picture.shape)
+        bgra = np.empty((height, width, 4), np.uint8)
+        bgra[..., :3] = np.clip(picture[..., ::-1], 0, 255)
+        bgra[..., 3] = 255
+        yield bgra
+        index += 1
 
 
 def _crop_bilinear(image: np.ndarray, top: float, left: float, height: int, width: int) -> np.ndarray:
