@@ -81,7 +81,8 @@ class CursorSource(abc.ABC):
 
     @abc.abstractmethod
     def set_monitor(self, monitor: Monitor) -> None:
-        """Report positions relative to ``monitor`` from now on (the next poll reports the position)."""
+        """Report positions relative to ``monitor`` from now on (the next poll reports the position and
+        the shape)."""
 
     @abc.abstractmethod
     def poll(self) -> CursorUpdate | None:
@@ -156,6 +157,10 @@ class X11CursorSource(CursorSource):
     def set_monitor(self, monitor: Monitor) -> None:
         self._monitor = monitor
         self._last_position = None
+        # The shape too: this is also how a new handshake or a resume asks for everything again (a shape
+        # read before the viewer was there never reached it).
+        self._serial = None
+        self._shape_changed = self._notify is not None
 
     def poll(self) -> CursorUpdate | None:
         try:

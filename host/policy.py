@@ -50,6 +50,21 @@ MANUAL_REBOOT = "manual_reboot"
 #: File transfers ask the customer first. The manual lists this consent among the mobile options; the
 #: host applies it to PC sessions too, since the customer of a PC deserves the same protection.
 FILE_TRANSFER_CONSENT = "mobile_file_transfer_consent"
+#: 마우스 추적 사용: stream the customer's pointer moves to the viewer (a default the agent may switch).
+MOUSE_TRACKING = "mouse_tracking"
+#: 바탕화면 공유: send the desktop background as it is (off: painted plain, ``host/desktop.py``).
+DESKTOP_SHARING = "desktop_sharing"
+#: 파일 전송 뷰어 모드: the viewer docks its file-transfer window (off: a window of its own).
+FILE_TRANSFER_VIEWER_MODE = "file_transfer_viewer_mode"
+
+#: Options this host cannot apply, and why: the viewer lists the ones switched on (never silently
+#: ignored). A host on another platform would announce its own list.
+NOT_APPLICABLE_HERE: Mapping[str, str] = {
+    "driver_mode": "Windows only: this host captures the X11 screen directly, there is no capture driver",
+    "remote_printer": "Windows only: printing to the agent's printer needs the Windows printer driver",
+    "safe_mode_reconnect": "Windows only: there is no safe mode on this customer's PC (X11)",
+    "mobile_support": "no mobile host: this customer runs the PC applet; the mobile options apply to none",
+}
 
 
 class FeatureDisabled(HostError):
@@ -83,13 +98,34 @@ class HostPolicy:
             raise FeatureDisabled(feature)
 
     @property
+    def tracks_pointer(self) -> bool:
+        """마우스 추적 at the session's start. A host without a server's options (absent key) tracks, as it
+        always did; the agent may switch it during the session."""
+        return bool(self.options.get(MOUSE_TRACKING, True))
+
+    @property
+    def shares_desktop(self) -> bool:
+        """바탕화면 공유: whether the desktop background is sent as it is (absent key: as it always was)."""
+        return bool(self.options.get(DESKTOP_SHARING, True))
+
+    def viewer_options(self) -> dict[str, object]:
+        """What the viewer needs to know beside the allowed tools (topic ``session.options``): where its
+        file-transfer window opens, and the options switched on that this host cannot apply, with why."""
+        return {
+            FILE_TRANSFER_VIEWER_MODE: self.flag(FILE_TRANSFER_VIEWER_MODE),
+            "not_applicable": {k: why for k, why in NOT_APPLICABLE_HERE.items() if self.flag(k)},
+        }
+
+    @property
     def allowed(self) -> frozenset[Feature]:
         """Every allowed feature (the viewer hides the others)."""
         return frozenset(f for f in Feature if self.allows(f))
 
 
 #: The manual's defaults of the options the host reads (a copy: the host cannot import the server; a test
-#: checks it against ``opensupport.server.options``). A host run without a server uses these.
+#: checks it against ``opensupport.server.options``). A host run without a server uses these. 마우스 추적
+#: and 바탕화면 공유 are left out on purpose: without an administrator's choice such a host tracks the
+#: pointer and sends the screen as it is (what the pixel-exact tests compare); ``--options`` sets them.
 MANUAL_DEFAULTS: Mapping[str, bool] = {
     NO_CONTROL: False,
     AUTO_CONTROL: True,
@@ -97,6 +133,11 @@ MANUAL_DEFAULTS: Mapping[str, bool] = {
     CONSENT_BEFORE_INVITE: False,
     MANUAL_REBOOT: False,
     FILE_TRANSFER_CONSENT: True,
+    FILE_TRANSFER_VIEWER_MODE: False,
+    "driver_mode": True,
+    "remote_printer": False,
+    "safe_mode_reconnect": True,
+    "mobile_support": True,
     **{f.value: True for f in Feature if f is not Feature.CONTROL},
 }
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import json
 import logging
 import queue
 import threading
@@ -39,9 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 from opensupport.link import LinkResult, LinkState, LinkThread, SessionLink
 from opensupport.link.topics import (
+    TOPIC_CURSOR_TRACKING,
     TOPIC_MONITOR_SELECT,
     TOPIC_MONITOR_SELECTED,
     TOPIC_PAUSED,
+    TOPIC_SESSION_OPTIONS,
     TOPIC_VIEW_ONLY,
 )
 from opensupport.protocol import (
@@ -69,6 +72,7 @@ from opensupport.protocol import TextInput as TextInputMessage
 from .capture import CaptureBackend, Rect, open_capture
 from .capture import Monitor as CaptureMonitor
 from .cursor import CursorSource, X11CursorSource
+from .desktop import DesktopBackground
 from .errors import CaptureError, HostError, InvalidInputEvent
 from .events import (
     ButtonPress,
@@ -245,6 +249,11 @@ class HostSession:
         self._area_shared = False
         if policy is not None and not policy.allows(Feature.CONTROL):
             view_only = True  # 상담원 제어 불가: the host drops input whatever the viewer sends
+        #: 마우스 추적: the pointer's moves are sent (its shape always is); the agent may switch it.
+        self._tracking = policy.tracks_pointer if policy is not None else True
+        #: 바탕화면 공유 off: the capture thread paints the desktop background plain before encoding.
+        self._hide_desktop = policy is not None and not policy.shares_desktop
+        self._background: DesktopBackground | None = None  # the capture thread's
         self._display = display
         self._on_status = on_status
         self._open_capture = open_capture_backend or (lambda d, m: open_capture(d, monitor=m))
@@ -381,6 +390,30 @@ class HostSession:
         handshake): the tools switch on and the viewer is told which ones it may show. Thread-safe."""
         self._link_thread.call(self._apply_policy, policy)
 
+    @property
+    def cursor_tracking(self) -> bool:
+        """마우스 추적: whether the pointer's moves are sent to the viewer now."""
+        return self._tracking
+
+    def set_cursor_tracking(self, on: bool) -> None:
+        """Send the pointer's moves (True) or only its shape (False) from now on. Thread-safe."""
+        self._link_thread.call(self._set_tracking, on)
+
+    def _set_tracking(self, on: bool) -> None:
+        # on the link's thread; the state is announced even when unchanged, so the viewer's menu follows
+        was, self._tracking = self._tracking, on
+        if on and not was:
+            self._cursor_changed.set()  # the cursor thread reports the position at once
+        elif was and not on and self.link.established:
+            self.link.send(CursorPosition(0, 0, False))  # the viewer stops drawing where it last was
+        self._send_control(TOPIC_CURSOR_TRACKING, b"1" if on else b"0")
+
+    def _send_options(self) -> None:
+        """마우스 추적's state and what the viewer needs of the options (``session.options``)."""
+        self._send_control(TOPIC_CURSOR_TRACKING, b"1" if self._tracking else b"0")
+        if self.policy is not None:
+            self._send_control(TOPIC_SESSION_OPTIONS, json.dumps(self.policy.viewer_options()).encode())
+
     def _make_tools(self, policy: HostPolicy) -> None:
         from .tools.live import HostSessionTools
 
@@ -409,6 +442,13 @@ class HostSession:
             self._send_token.set()
             self._link_thread.call(self.link.close, reason)
             return
+        hide = not policy.shares_desktop
+        if hide != self._hide_desktop:
+            self._hide_desktop = hide
+            self._keyframe_wanted.set()
+        if policy.tracks_pointer != self._tracking:
+            self._set_tracking(policy.tracks_pointer)
+        self._send_options()
         if not policy.allows(Feature.CONTROL):
             with self._lock:
                 self._view_only = True
@@ -452,6 +492,7 @@ class HostSession:
                 self._keyframe_wanted.set()
                 self._refresh_token()
                 self._cursor_changed.set()
+                self._send_options()
             case FrameAcknowledged():
                 self._refresh_token()
             case KeyframeRequest():
@@ -471,6 +512,11 @@ class HostSession:
                         log.warning("monitor selection with a malformed index dropped")
                         return True
                     self._commands.put((_Command.SELECT_MONITOR, index))
+                elif topic == TOPIC_CURSOR_TRACKING:
+                    if data in (b"0", b"1"):
+                        self._set_tracking(data == b"1")
+                    else:
+                        log.warning("pointer tracking switch with a malformed value dropped")
                 else:
                     return False
             case CloseSession(reason=reason):
@@ -530,7 +576,7 @@ class HostSession:
             return
         if shape is not None:
             self.link.send(shape)
-        if position is not None:
+        if position is not None and self._tracking:
             self.link.send(position)
 
     def _on_link_state(self, state: LinkState, detail: str) -> None:
@@ -606,6 +652,8 @@ class HostSession:
             self._capture_loop(capture, encoder)
         finally:
             capture.close()
+            if self._background is not None:
+                self._background.close()
 
     def _publish_monitors(self, capture: CaptureBackend) -> None:
         monitors = capture.monitors()
@@ -653,6 +701,8 @@ class HostSession:
                 if self._stopping.is_set():
                     return
                 frame = capture.grab()
+                if self._hide_desktop:
+                    frame = self._paint_background(capture, frame)
                 before = capture.monitor
                 if (frame.shape[1], frame.shape[0]) != (encoder.width, encoder.height):
                     encoder.resize(frame.shape[1], frame.shape[0])
@@ -674,6 +724,16 @@ class HostSession:
                 encoder.resize(capture.monitor.width, capture.monitor.height)
                 keyframe = dirty = True
                 self._publish_monitors(capture)
+
+    def _paint_background(self, capture: CaptureBackend, frame: Any) -> Any:
+        """바탕화면 공유 off: the frame with the desktop background painted plain (capture thread)."""
+        if self._background is None:
+            self._background = DesktopBackground(self._display)
+        if not frame.flags.writeable or not getattr(capture, "uses_damage", False):
+            frame = frame.copy()  # the polling detector compares the next grab with this very array
+        m = capture.monitor
+        self._background.paint(frame, Rect(m.x, m.y, frame.shape[1], frame.shape[0]))
+        return frame
 
     def _cursor_main(self) -> None:
         while self._cursor_monitor is None and not self._stopping.is_set():

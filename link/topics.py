@@ -10,11 +10,13 @@ from __future__ import annotations
 
 __all__ = [
     "TOPIC_CONTROL_REQUEST",
+    "TOPIC_CURSOR_TRACKING",
     "TOPIC_HOST_READY",
     "TOPIC_HOST_TOKEN",
     "TOPIC_MONITOR_SELECT",
     "TOPIC_MONITOR_SELECTED",
     "TOPIC_PAUSED",
+    "TOPIC_SESSION_OPTIONS",
     "TOPIC_VIEW_ONLY",
 ]
 
@@ -34,3 +36,11 @@ TOPIC_HOST_TOKEN = "session.host_token"
 TOPIC_HOST_READY = "session.ready"
 #: viewer -> host: the agent asks for control (the session started view-only, 접속시 자동제어모드 off).
 TOPIC_CONTROL_REQUEST = "control.request"
+#: both ways, 마우스 추적: viewer -> host, the agent switches tracking of the customer's pointer on ("1") or
+#: off ("0"); host -> viewer, whether the host streams the pointer's moves (after every handshake, resume
+#: and change). Off, the host sends the pointer's shape only.
+TOPIC_CURSOR_TRACKING = "cursor.tracking"
+#: host -> viewer, after every handshake and resume and when the options change: JSON
+#: ``{"file_transfer_viewer_mode": bool, "not_applicable": {option key: why}}`` (the options switched on
+#: that this host cannot apply; the viewer says so).
+TOPIC_SESSION_OPTIONS = "session.options"

@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from opensupport.link import LinkResult, LinkState, LinkThread, SessionLink
 from opensupport.link.topics import (
+    TOPIC_CURSOR_TRACKING,
     TOPIC_MONITOR_SELECT,
     TOPIC_MONITOR_SELECTED,
     TOPIC_PAUSED,
+    TOPIC_SESSION_OPTIONS,
     TOPIC_VIEW_ONLY,
 )
 from opensupport.protocol import (
@@ -65,6 +67,7 @@ from opensupport.viewer.events import (
     Wheel,
     keysym_for_char,
 )
+from opensupport.viewer.ui.options import SessionOptions, parse_session_options
 
 if TYPE_CHECKING:
     from opensupport.tools.urls import Favourite
@@ -214,6 +217,10 @@ class ViewerSession:
         self.ended = threading.Event()
         self._pinger: Any = None
         window.bridge.decode_failed.connect(self._decode_failed)
+        #: 마우스 추적 as the host announced it (None before), and the host's ``session.options``
+        self.cursor_tracking: bool | None = None
+        self.session_options: SessionOptions | None = None
+        window.cursor_tracking_requested.connect(self.set_cursor_tracking)
         self.tools: ViewerSessionTools | None = None
         if tools:
             from opensupport.viewer.tools.live import ViewerSessionTools
@@ -248,6 +255,10 @@ class ViewerSession:
         """Ask the host for a key frame (thread-safe)."""
         self.keyframe_requests += 1
         self.link_thread.call(self.link.send, KeyframeRequest(reason[:200]))
+
+    def set_cursor_tracking(self, on: bool) -> None:
+        """Ask the host to stream its pointer's moves (on) or only its shape (thread-safe)."""
+        self.link_thread.call(self.link.send, ControlMessage(TOPIC_CURSOR_TRACKING, b"1" if on else b"0"))
 
     # -- callbacks ------------------------------------------------------------------------------------------
     def _status(self, text: str) -> None:
@@ -345,6 +356,16 @@ class ViewerSession:
             self._status("The customer paused sharing" if self.host_paused else "Connected")
         elif topic == TOPIC_VIEW_ONLY:
             self.host_view_only = data == b"1"
+        elif topic == TOPIC_CURSOR_TRACKING:
+            self.cursor_tracking = data == b"1"
+            self.window.bridge.cursor_tracking_changed.emit(self.cursor_tracking)
+        elif topic == TOPIC_SESSION_OPTIONS:
+            try:
+                self.session_options = parse_session_options(data)
+            except ValueError as exc:
+                log.warning("malformed session options from the host: %s", exc)
+                return True
+            self.window.bridge.session_options_changed.emit(self.session_options)
         else:
             return False
         return True

@@ -12,6 +12,7 @@ from opensupport.tools.files import FileTransfers, RemoteBrowser, format_size
 from opensupport.tools.qt_widgets import ChatView, Post, TransferTable, direct
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -23,9 +24,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["ChatPanel", "FileTransferPanel"]
+__all__ = ["ChatPanel", "FileTransferPanel", "place_transfer_window"]
 
 _FILE_TOOLS = {"send_files", "fetch_files", "two_way_file_transfer", "clipboard_file_transfer"}
+
+
+#: Size of the transfer window when it opens as a window of its own.
+FLOATING_SIZE = (560, 420)
+
+
+def place_transfer_window(dock: QDockWidget, docked: bool) -> None:
+    """파일 전송 뷰어 모드: the transfer window docked inside the viewer (on) or as a window of its own
+    beside it (off, the manual's default). Only where it opens: the agent may still move it."""
+    if dock.isFloating() != docked:
+        return
+    dock.setFloating(not docked)
+    if not docked:
+        main = dock.parentWidget()
+        dock.resize(*FLOATING_SIZE)
+        if main is not None:  # beside the viewer's window, not over the remote screen
+            frame = main.frameGeometry()
+            dock.move(frame.right() + 8, frame.top())
 
 
 class _Relay(QObject):

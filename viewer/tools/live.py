@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget
 
 from .exchange import ViewerExchange
-from .file_panel import ChatPanel, FileTransferPanel
+from .file_panel import ChatPanel, FileTransferPanel, place_transfer_window
 from .session_tools import ViewerTools
 
 if TYPE_CHECKING:
@@ -65,6 +65,9 @@ class ViewerSessionTools:
         )
         self.chat_dock = self._dock(window, "문자 채팅", self.chat_panel)
         self.file_dock = self._dock(window, "파일 전송", self.file_panel)
+        window.bridge.session_options_changed.connect(
+            lambda options: place_transfer_window(self.file_dock, options.file_transfer_docked)
+        )
         self._relay = _AllowedRelay()
         self._relay.changed.connect(self.follow, Qt.ConnectionType.QueuedConnection)
         client = self.tools.client

@@ -30,6 +30,10 @@ class SessionBridge(QObject):
     monitors_changed = Signal(object, object)
     #: The connection status text for the status line.
     status_changed = Signal(str)
+    #: 마우스 추적: whether the host streams its pointer's moves (as the host announced it).
+    cursor_tracking_changed = Signal(bool)
+    #: The host's ``session.options`` (a ``SessionOptions``).
+    session_options_changed = Signal(object)
 
     def start_worker(self, decoder: FrameDecoder, model: DisplayModel) -> DecodeWorker:
         """Start a decode worker publishing into ``model``; its reports arrive as this bridge's signals."""

@@ -14,11 +14,12 @@ from opensupport.viewer.display import DisplayModel, Monitor, ViewMode
 from opensupport.viewer.events import InputSink
 from opensupport.viewer.input import SEND_KEYS, InputController, KeyCombination
 from opensupport.viewer.meter import format_status
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar, QToolButton, QWidget
 
 from .bridge import SessionBridge
+from .options import SessionOptions
 from .screen import RemoteScreen, RemoteScreenArea
 
 __all__ = ["ViewerWindow"]
@@ -31,6 +32,9 @@ STATUS_INTERVAL_MS = 500
 
 class ViewerWindow(QMainWindow):
     """The agent's window onto one remote screen."""
+
+    #: The agent switched 마우스 추적 in the Options menu (the session asks the host).
+    cursor_tracking_requested = Signal(bool)
 
     def __init__(
         self, model: DisplayModel | None = None, sink: InputSink | None = None, parent: QWidget | None = None
@@ -45,6 +49,7 @@ class ViewerWindow(QMainWindow):
         self.bridge = SessionBridge(self)
         self._workers: list[DecodeWorker] = []
         self._build_toolbar()
+        self._build_options_menu()
         self.connection_label = QLabel("Not connected")
         self.stats_label = QLabel()
         self.statusBar().addWidget(self.connection_label, 1)
@@ -63,6 +68,8 @@ class ViewerWindow(QMainWindow):
         bridge.cursor_moved.connect(self.remote_screen.set_cursor_position)
         bridge.monitors_changed.connect(self.set_monitors)
         bridge.status_changed.connect(self.set_connection_status)
+        bridge.cursor_tracking_changed.connect(self.set_cursor_tracking)
+        bridge.session_options_changed.connect(self.set_session_options)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("View", self)
@@ -95,6 +102,19 @@ class ViewerWindow(QMainWindow):
         self.send_keys_button = self._menu_button("Send keys", self.send_keys_menu)
         bar.addWidget(self.send_keys_button)
         self._rebuild_monitor_menu()
+
+    def _build_options_menu(self) -> None:
+        menu = self.menuBar().addMenu("Options")
+        self.options_menu = menu
+        self.tracking_action = QAction("마우스 추적: show the customer's pointer moves", self, checkable=True)
+        self.tracking_action.setEnabled(False)  # until a host says whether it streams them
+        self.tracking_action.triggered.connect(
+            lambda: self.cursor_tracking_requested.emit(self.tracking_action.isChecked())
+        )
+        menu.addAction(self.tracking_action)
+        #: disabled entries, one per option switched on that the host cannot apply (with why)
+        self.not_applicable_actions: list[QAction] = []
+        self.session_options: SessionOptions | None = None
 
     @staticmethod
     def _menu_button(text: str, menu: QMenu) -> QToolButton:
@@ -200,6 +220,30 @@ class ViewerWindow(QMainWindow):
             f"Session code: {code}\n\nRead it to the customer; waiting for the host's screen…"
         )
         self.remote_screen.update()
+
+    def set_cursor_tracking(self, on: bool) -> None:
+        """The host streams its pointer's moves (on) or only its shape: the menu follows; off, the
+        customer's pointer is no longer drawn (the agent's own pointer stays)."""
+        self.tracking_action.setEnabled(True)
+        self.tracking_action.setChecked(on)
+        if not on:
+            self.remote_screen.set_cursor_position(0, 0, False)
+
+    def set_session_options(self, options: SessionOptions) -> None:
+        """The host's announcement: list the options it cannot apply as disabled entries, saying why."""
+        self.session_options = options
+        for action in self.not_applicable_actions:
+            self.options_menu.removeAction(action)
+        self.not_applicable_actions = []
+        notices = options.notices()
+        if notices:
+            self.not_applicable_actions.append(
+                self.options_menu.addSection("Not available for this customer")
+            )
+        for text in notices:
+            action = self.options_menu.addAction(text)
+            action.setEnabled(False)
+            self.not_applicable_actions.append(action)
 
     def set_connection_status(self, text: str) -> None:
         """The left part of the status line: who we are connected to, or what we wait for."""
