@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import signal
 import sys
 import threading
@@ -21,6 +22,8 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from opensupport.protocol import AuthenticationFailed, SessionCode
+
+from .reboot import RebootError, comeback_argv, restart_args
 
 __all__ = ["HostConfig", "describe_end", "main", "parse_args"]
 
@@ -55,6 +58,10 @@ class HostConfig:
     #: 부분공유: share only this region (X, Y, W, H in root coordinates) or this window.
     share_region: tuple[int, int, int, int] | None = None
     share_window: int | None = None
+    #: 자동 재접속: the command that restarts the PC (None: the platform's) and the command line stored for
+    #: the start after the restart (this one without its session code).
+    reboot_command: tuple[str, ...] | None = None
+    restart_args: tuple[str, ...] = ()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     share.add_argument("--share-region", metavar="X,Y,W,H", help="share only this region of the screen")
     share.add_argument(
         "--share-window", metavar="WINDOW_ID", help="share only this window (X id, e.g. 0x1e00007)"
+    )
+    parser.add_argument(
+        "--reboot-command",
+        metavar="CMD",
+        help="how to restart this PC when the agent asks (default: systemctl reboot)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
@@ -152,6 +164,8 @@ def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
         comment=args.comment[:2000],
         share_region=region,
         share_window=window,
+        reboot_command=tuple(shlex.split(args.reboot_command)) if args.reboot_command else None,
+        restart_args=tuple(restart_args(argv)),
     )
     return config, args.verbose
 
@@ -171,6 +185,12 @@ def describe_end(result: object, error: BaseException | None) -> tuple[str, int]
 def main(argv: Sequence[str]) -> int:
     """Run the applet until the session ends; returns the exit code."""
     try:
+        # ``--comeback FILE`` (the autostart entry after a restart): the stored command line, consumed.
+        argv = comeback_argv(argv)
+    except RebootError as exc:
+        print(f"opensupport host: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
         config, verbose = parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
@@ -188,6 +208,7 @@ def _run_headless(config: HostConfig) -> int:
     from opensupport.host.capture import Rect
     from opensupport.host.errors import HostError
     from opensupport.host.policy import policy_from_options
+    from opensupport.host.reboot import HostReboot
     from opensupport.host.server_api import headless_journey, server_manages_sessions
     from opensupport.host.session import HostSession, HostStatus
 
@@ -218,6 +239,12 @@ def _run_headless(config: HostConfig) -> int:
             on_event=journey.on_event if journey is not None else None,
             share_area=Rect(*config.share_region) if config.share_region is not None else None,
             share_window=config.share_window,
+            reboot=HostReboot(
+                config.restart_args,
+                command=config.reboot_command,
+                ask_restart=lambda text: print(f"opensupport host: {text}", flush=True),
+                on_notice=lambda text: print(f"opensupport host: {text}", flush=True),
+            ),
         )
     except HostError as exc:  # 부분공유 switched off by the agent's options
         print(f"opensupport host: cannot share this screen: {exc}", file=sys.stderr, flush=True)

@@ -88,6 +88,7 @@ from .events import (
 from .events import KeyCombo as KeyComboInput
 from .input import InputBackend, InputInjector, open_input
 from .policy import Feature, FeatureDisabled, HostPolicy
+from .reboot import HostReboot
 
 if TYPE_CHECKING:
     from .tools.live import HostSessionTools
@@ -241,6 +242,7 @@ class HostSession:
         on_notice: Callable[[str], None] | None = None,
         share_area: Rect | None = None,
         share_window: int | None = None,
+        reboot: HostReboot | None = None,
     ) -> None:
         if (share_area is not None or share_window is not None) and policy is not None:
             policy.require(Feature.PARTIAL_SHARING)  # 부분공유 refused: FeatureDisabled says why
@@ -282,6 +284,8 @@ class HostSession:
         self._link_thread = LinkThread(self.link, on_end=self._on_link_end, name="opensupport-host-link")
         self._extra_handler = on_event
         self._keyframe_allowed = keyframe_allowed
+        #: 자동 재접속 / 수동 재부팅 (host/reboot.py); without one, restart requests are refused.
+        self.reboot = reboot if reboot is not None else HostReboot(None)
         self.policy: HostPolicy | None = None
         self.tools: HostSessionTools | None = None
         self._tool_settings = (download_dir, consent_answer, on_notice)
@@ -465,7 +469,7 @@ class HostSession:
         return self._link_thread
 
     def _on_event(self, event: Event) -> None:
-        handled = self._handle_event(event)
+        handled = self._handle_event(event) or self.reboot.handle(event, self.policy, self._send_threadsafe)
         if self.tools is not None:
             if isinstance(event, HandshakeComplete | Resumed):
                 self.tools.hello()
@@ -524,6 +528,9 @@ class HostSession:
             case _:
                 return False
         return True
+
+    def _send_threadsafe(self, event: Event) -> None:
+        self._link_thread.call(self.link.send, event)
 
     def _input_message(self, event: Event) -> None:
         try:

@@ -18,6 +18,10 @@ connections to the relay as it takes:
 4. a handshake that fails with a wrong code: the viewer counts it in its :class:`CodeGuard` and waits for
    the next host with a fresh handshake; after the 5th failure it sends the relay a JOIN with the kill flag
    and ends with :class:`CodeDead`. The host ends at once (the customer typed a wrong code).
+5. 자동 재접속 (viewer): after :meth:`SessionLink.expect_comeback` the next drop is not resumed, since the
+   host's process goes down with the PC and its keys with it. The link joins under the comeback code
+   instead, with a fresh session and a fresh guard, and waits for the restarted host's handshake. The
+   handler, and so the application's session, stays the same.
 
 The link ends when the session is closed (by either side), when it fails, or when it cannot resume within
 ``resume_timeout``. :meth:`SessionLink.run` then returns a :class:`LinkResult` or raises the error.
@@ -249,6 +253,9 @@ class SessionLink:
         self._dropped_at: float | None = None
         self._established_once = False
         self._round_hooks: list[Callable[[], None]] = []
+        #: 자동 재접속: the code the peer comes back with after its PC restarts, and how long to wait for it.
+        self._comeback: tuple[SessionCode, float] | None = None
+        self._comeback_until: float | None = None
 
     # -- public API ---------------------------------------------------------------------------------------
     @property
@@ -275,6 +282,30 @@ class SessionLink:
         """Call ``hook()`` on the loop after the events of every received record were handled: file
         transfers pump there, since credit and acknowledgements arrive without an event of their own."""
         self._round_hooks.append(hook)
+
+    def expect_comeback(self, code: SessionCode | None, wait: float) -> None:
+        """Viewer, loop thread: the host's PC is about to restart (자동 재접속). When the transport drops
+        next, the session is not resumed (the host's process is gone with its keys): the link joins the
+        relay under ``code``, a fresh code that travelled inside this encrypted session, and waits up to
+        ``wait`` seconds for the restarted host's new handshake; the events go on to the same handler.
+        ``None`` cancels (the host refused or could not restart)."""
+        self._comeback = (code, wait) if code is not None else None
+
+    def _switch_to_comeback(self) -> None:
+        assert self._comeback is not None
+        code, wait = self._comeback
+        self._comeback = None
+        self.code = code
+        self.guard = CodeGuard()  # five wrong tries kill the comeback code too
+        self.session = self._new_session()
+        self._established_once = False
+        self._dropped_at = None
+        self._comeback_until = time.monotonic() + wait
+        self._set_state(LinkState.WAITING, "waiting for the other side's PC to restart")
+
+    def _check_comeback_deadline(self) -> None:
+        if self._comeback_until is not None and time.monotonic() > self._comeback_until:
+            raise LinkError("the other side did not come back after the restart in time")
 
     def _run_round_hooks(self) -> None:
         for hook in self._round_hooks:
@@ -376,14 +407,15 @@ class SessionLink:
             try:
                 await self._paired_loop()
             except _Dropped:
-                if self._dropped_at is None:  # dropped before pairing: the same deadline applies
-                    self._dropped_at = time.monotonic()
+                if self._dropped_at is None and self._comeback_until is None:
+                    self._dropped_at = time.monotonic()  # dropped before pairing: the same deadline applies
                 await self._close_ws()
                 if self._ended.is_set():
                     break
                 continue
 
     def _check_resume_deadline(self) -> None:
+        self._check_comeback_deadline()
         if self._dropped_at is not None and time.monotonic() - self._dropped_at > self._resume_timeout:
             raise LinkError(
                 f"the connection was lost and could not be resumed in {self._resume_timeout:.0f} s"
@@ -427,9 +459,12 @@ class SessionLink:
             timeout = None
             if self._dropped_at is not None and self._established_once:
                 timeout = max(0.0, self._dropped_at + self._resume_timeout - time.monotonic())
+            elif self._comeback_until is not None:
+                timeout = max(0.0, self._comeback_until - time.monotonic())
             try:
                 message = await self._recv(timeout)
             except TimeoutError:
+                self._check_comeback_deadline()
                 raise LinkError(
                     f"the other side did not come back within {self._resume_timeout:.0f} s"
                 ) from None
@@ -492,6 +527,9 @@ class SessionLink:
     async def _transport_lost(self) -> None:
         """Feed the end of the transport to the session: an established one is suspended (to be resumed),
         a handshake in progress is abandoned and replaced by a fresh session."""
+        if self._comeback is not None and self._established_once:
+            self._switch_to_comeback()
+            raise _Dropped("the other side restarts: joining under the comeback code")
         if self._dropped_at is None:
             self._dropped_at = time.monotonic()
         session = self.session
@@ -543,6 +581,7 @@ class SessionLink:
             assert isinstance(event, Event)
             if isinstance(event, HandshakeComplete):
                 self._dropped_at = None
+                self._comeback_until = None
                 self._established_once = True
                 self._set_state(LinkState.CONNECTED, "secure session established")
             elif isinstance(event, Resumed):

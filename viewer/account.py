@@ -222,7 +222,6 @@ class ViewerJourney:
         self.created = created
         self._on_message = on_message or (lambda text: None)
         self.session: Any = None
-        self._token_sent = False
         #: set once the host said the customer accepted (the record is active)
         self.active = threading.Event()
         #: set once the record was closed (ended / disconnected) after the link ended
@@ -237,10 +236,10 @@ class ViewerJourney:
         """The session's event hook (on the link's loop)."""
         match event:
             case HandshakeComplete():
-                if not self._token_sent:  # once: a resumed session keeps its identity
-                    self._token_sent = True
-                    token = self.created.host_token.encode("ascii")
-                    self.session.link.send(ControlMessage(TOPIC_HOST_TOKEN, token))
+                # After every handshake: a resume has none (the host keeps its identity), but a host back
+                # from a restart (자동 재접속) is a new process that must learn the session again.
+                token = self.created.host_token.encode("ascii")
+                self.session.link.send(ControlMessage(TOPIC_HOST_TOKEN, token))
             case ControlMessage(topic=topic, data=b"1") if topic == TOPIC_PAUSED and not self.active.is_set():
                 # the host holds the screen back until the customer accepted (or the options are known)
                 self._on_message("Connected — waiting for the customer to accept the connection")

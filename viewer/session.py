@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from opensupport.tools.urls import Favourite
     from opensupport.viewer.decode import DecodeWorker
     from opensupport.viewer.tools.live import ViewerSessionTools
+    from opensupport.viewer.tools.reboot import ViewerReboot
     from opensupport.viewer.ui.window import ViewerWindow
 
 __all__ = ["PING_INTERVAL", "LinkInputSink", "ViewerSession", "protocol_input"]
@@ -222,6 +223,8 @@ class ViewerSession:
         self.session_options: SessionOptions | None = None
         window.cursor_tracking_requested.connect(self.set_cursor_tracking)
         self.tools: ViewerSessionTools | None = None
+        #: 자동 재접속: "Restart the customer's PC…" (with the tools only)
+        self.reboot: ViewerReboot | None = None
         if tools:
             from opensupport.viewer.tools.live import ViewerSessionTools
 
@@ -229,6 +232,10 @@ class ViewerSession:
             self.tools = ViewerSessionTools(
                 window, self.link, self.link_thread, download_dir=folder, favourites=favourites
             )
+            from opensupport.viewer.tools.reboot import ViewerReboot
+
+            support = self.tools.tools
+            self.reboot = ViewerReboot(window, self.link, self.link_thread, support.client, support.menu.menu)
 
     # -- public API -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -277,7 +284,9 @@ class ViewerSession:
         }
         if state in texts:
             text = texts[state]
-            if state is LinkState.WAITING and detail and "wrong code" in detail:
+            if state is LinkState.WAITING and self.link.code != self.code:  # the comeback code: not shown
+                text = "The customer's PC is restarting — waiting for it to come back"
+            elif state is LinkState.WAITING and detail and "wrong code" in detail:
                 text += f" ({detail})"
             elif state is LinkState.CONNECTED and self.host_paused:
                 text += " — the customer paused sharing"

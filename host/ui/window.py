@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 from opensupport.link import LinkState
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..session import END_REASON_STOPPED, HostSession, HostStatus
 
@@ -41,6 +50,8 @@ class _StatusBridge(QObject):
     # Signal(object): the status object crosses threads as a Python object (no C++ conversion).
     changed = Signal(object)
     notice = Signal(str)
+    #: 수동 재부팅: the customer is asked to restart the PC (a dialog)
+    restart = Signal(str)
 
 
 class HostWindow(QMainWindow):
@@ -229,6 +240,7 @@ def run_window(config: HostConfig) -> int:
 
     from ..errors import HostError
     from ..policy import policy_from_options
+    from ..reboot import HostReboot
     from ..server_api import server_manages_sessions
     from .journey import CustomerQuestions, window_journey
 
@@ -252,12 +264,19 @@ def run_window(config: HostConfig) -> int:
         consent_answer=config.file_consent,
         on_notice=notices.notice.emit,
         on_event=journey.on_event if journey is not None else None,
+        reboot=HostReboot(
+            config.restart_args,
+            command=config.reboot_command,
+            ask_restart=notices.restart.emit,
+            on_notice=notices.notice.emit,
+        ),
     )
     window = HostWindow(session, config.code.routing_id)
     if journey is not None:
         journey.attach(session)
         questions.parent_widget = window
     notices.notice.connect(window.show_notice)
+    notices.restart.connect(lambda text: QMessageBox.information(window, "OpenSupport", text))
     try:
         window.start()
     except HostError as exc:

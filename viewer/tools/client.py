@@ -40,6 +40,7 @@ from opensupport.tools.messages import (
     control,
     parse,
 )
+from opensupport.tools.reboot import TOPIC_REBOOT_RESULT
 from opensupport.tools.urls import validate_url
 
 __all__ = ["Answer", "PendingEnd", "ToolClient", "ViewerDrawing"]
@@ -56,6 +57,7 @@ _RESULT_TOPICS = {
     TOPIC_URL_RESULT,
     TOPIC_FAVOURITE_RESULT,
     TOPIC_CAPTURE_RESULT,
+    TOPIC_REBOOT_RESULT,
 }
 
 
