@@ -69,6 +69,7 @@ from opensupport.protocol import (
 )
 from opensupport.protocol import TextInput as TextInputMessage
 
+from .budget import BudgetDriver
 from .capture import CaptureBackend, Rect, open_capture
 from .capture import Monitor as CaptureMonitor
 from .cursor import CursorSource, X11CursorSource
@@ -282,6 +283,8 @@ class HostSession:
         self.keyframes_sent = 0
         self.link = SessionLink(Role.HOST, code, server, self._on_event, on_state=self._on_link_state)
         self._link_thread = LinkThread(self.link, on_end=self._on_link_end, name="opensupport-host-link")
+        #: the agent's quality mode, the link's measurements and the frame gate (host/budget.py)
+        self.budget = BudgetDriver(self.link, self._refresh_token)
         self._extra_handler = on_event
         self._keyframe_allowed = keyframe_allowed
         #: 자동 재접속 / 수동 재부팅 (host/reboot.py); without one, restart requests are refused.
@@ -486,6 +489,8 @@ class HostSession:
 
     def _handle_event(self, event: Event) -> bool:
         """The core's part of an event; False for what it leaves to the tools."""
+        if self.budget.handle(event):
+            return True
         match event:
             case HandshakeComplete() | Resumed():
                 self._translator.reset()
@@ -548,7 +553,7 @@ class HostSession:
             log.warning("input queue full: event dropped")
 
     def _refresh_token(self) -> None:
-        if self.link.session.can_send_frame():
+        if self.link.session.can_send_frame() and self.budget.may_send():
             self._send_token.set()
 
     def _send_frame(self, data: bytes, keyframe: bool) -> None:
@@ -565,6 +570,7 @@ class HostSession:
             return
         self.frames_sent += 1
         self.keyframes_sent += keyframe
+        self.budget.frame_sent(len(data))
         self._refresh_token()
 
     def _send_layout(self) -> None:
@@ -714,6 +720,7 @@ class HostSession:
                 if (frame.shape[1], frame.shape[0]) != (encoder.width, encoder.height):
                     encoder.resize(frame.shape[1], frame.shape[0])
                     keyframe = True
+                self.budget.apply(encoder)
                 data = encoder.encode(frame, keyframe=keyframe)
                 self._link_thread.call(self._send_frame, data, keyframe)
                 dirty = keyframe = False

@@ -8,6 +8,8 @@ messages on the input lane, so that they stay in order with the keys and pointer
 
 from __future__ import annotations
 
+import enum
+
 __all__ = [
     "TOPIC_CONTROL_REQUEST",
     "TOPIC_CURSOR_TRACKING",
@@ -16,8 +18,11 @@ __all__ = [
     "TOPIC_MONITOR_SELECT",
     "TOPIC_MONITOR_SELECTED",
     "TOPIC_PAUSED",
+    "TOPIC_QUALITY_MODE",
+    "TOPIC_QUALITY_STATE",
     "TOPIC_SESSION_OPTIONS",
     "TOPIC_VIEW_ONLY",
+    "QualityMode",
 ]
 
 #: viewer -> host: share another monitor; data = its index in the host's MonitorLayout, ASCII decimal.
@@ -44,3 +49,22 @@ TOPIC_CURSOR_TRACKING = "cursor.tracking"
 #: ``{"file_transfer_viewer_mode": bool, "not_applicable": {option key: why}}`` (the options switched on
 #: that this host cannot apply; the viewer says so).
 TOPIC_SESSION_OPTIONS = "session.options"
+
+#: viewer -> host: the agent's bandwidth mode, a :class:`QualityMode` value (ASCII, e.g. ``auto``).
+TOPIC_QUALITY_MODE = "quality.mode"
+#: host -> viewer: the mode in force and what the host measures, JSON ``{"mode": "auto", "quality":
+#: "balanced", "throughput": bytes per second or null, "rtt_ms": milliseconds or null}`` (quality: the
+#: codec's ``Quality`` value); after every handshake and resume, on every change, and about once a second
+#: while frames flow.
+TOPIC_QUALITY_STATE = "quality.state"
+
+
+class QualityMode(enum.Enum):
+    """The agent's bandwidth mode (topic ``quality.mode``): the host maps it to the codec's quality."""
+
+    #: follow the measured throughput and round-trip time
+    AUTO = "auto"
+    #: lossless everywhere
+    BEST = "best"
+    BALANCED = "balanced"
+    LOW = "low"

@@ -27,8 +27,11 @@ from opensupport.link.topics import (
     TOPIC_MONITOR_SELECT,
     TOPIC_MONITOR_SELECTED,
     TOPIC_PAUSED,
+    TOPIC_QUALITY_MODE,
+    TOPIC_QUALITY_STATE,
     TOPIC_SESSION_OPTIONS,
     TOPIC_VIEW_ONLY,
+    QualityMode,
 )
 from opensupport.protocol import (
     MAX_TEXT_INPUT_SIZE,
@@ -39,6 +42,7 @@ from opensupport.protocol import (
     CursorPosition,
     CursorShape,
     Event,
+    HandshakeComplete,
     KeyCombo,
     KeyEvent,
     KeyframeRequest,
@@ -67,6 +71,7 @@ from opensupport.viewer.events import (
     Wheel,
     keysym_for_char,
 )
+from opensupport.viewer.quality import InvalidQualityState, QualityState, parse_state
 from opensupport.viewer.ui.options import SessionOptions, parse_session_options
 
 if TYPE_CHECKING:
@@ -217,11 +222,15 @@ class ViewerSession:
         self.end_message: str | None = None
         self.ended = threading.Event()
         self._pinger: Any = None
+        #: the agent's bandwidth mode (None: the host's default, automatic) and the host's latest report
+        self.quality_mode: QualityMode | None = None
+        self.quality_state: QualityState | None = None
         window.bridge.decode_failed.connect(self._decode_failed)
         #: 마우스 추적 as the host announced it (None before), and the host's ``session.options``
         self.cursor_tracking: bool | None = None
         self.session_options: SessionOptions | None = None
         window.cursor_tracking_requested.connect(self.set_cursor_tracking)
+        window.quality_mode_chosen.connect(self.set_quality_mode)
         self.tools: ViewerSessionTools | None = None
         #: 자동 재접속: "Restart the customer's PC…" (with the tools only)
         self.reboot: ViewerReboot | None = None
@@ -266,6 +275,15 @@ class ViewerSession:
     def set_cursor_tracking(self, on: bool) -> None:
         """Ask the host to stream its pointer's moves (on) or only its shape (thread-safe)."""
         self.link_thread.call(self.link.send, ControlMessage(TOPIC_CURSOR_TRACKING, b"1" if on else b"0"))
+
+    def set_quality_mode(self, mode: QualityMode) -> None:
+        """Ask the host for bandwidth mode ``mode`` (thread-safe); sent again after a new handshake."""
+        self.quality_mode = mode
+        self.link_thread.call(self._send_quality_mode)
+
+    def _send_quality_mode(self) -> None:
+        if self.quality_mode is not None and self.link.established:
+            self.link.send(ControlMessage(TOPIC_QUALITY_MODE, self.quality_mode.value.encode("ascii")))
 
     # -- callbacks ------------------------------------------------------------------------------------------
     def _status(self, text: str) -> None:
@@ -341,6 +359,9 @@ class ViewerSession:
                 self._publish_monitors()
             case ControlMessage(topic=topic, data=data):
                 return self._control(topic, data)
+            case HandshakeComplete():
+                self._send_quality_mode()  # a new host starts in automatic mode
+                return False
             case Pong(payload=payload) if len(payload) == _PING.size:
                 (sent,) = _PING.unpack(payload)
                 rtt = (time.monotonic_ns() - sent) / 1e9
@@ -375,6 +396,13 @@ class ViewerSession:
                 log.warning("malformed session options from the host: %s", exc)
                 return True
             self.window.bridge.session_options_changed.emit(self.session_options)
+        elif topic == TOPIC_QUALITY_STATE:
+            try:
+                self.quality_state = parse_state(data)
+            except InvalidQualityState as exc:
+                log.warning("quality report from the host ignored: %s", exc)
+                return True
+            self.window.bridge.quality_changed.emit(self.quality_state)
         else:
             return False
         return True

@@ -34,6 +34,8 @@ class SessionBridge(QObject):
     cursor_tracking_changed = Signal(bool)
     #: The host's ``session.options`` (a ``SessionOptions``).
     session_options_changed = Signal(object)
+    #: The host's report of the quality in force (``opensupport.viewer.quality.QualityState``).
+    quality_changed = Signal(object)
 
     def start_worker(self, decoder: FrameDecoder, model: DisplayModel) -> DecodeWorker:
         """Start a decode worker publishing into ``model``; its reports arrive as this bridge's signals."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from opensupport.link.topics import QualityMode
 from opensupport.viewer.decode import DecodeWorker, FrameDecoder
 from opensupport.viewer.display import DisplayModel, Monitor, ViewMode
 from opensupport.viewer.events import InputSink
 from opensupport.viewer.input import SEND_KEYS, InputController, KeyCombination
 from opensupport.viewer.meter import format_status
+from opensupport.viewer.quality import MODE_LABELS, QualityState, format_quality
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar, QToolButton, QWidget
@@ -35,6 +37,8 @@ class ViewerWindow(QMainWindow):
 
     #: The agent switched 마우스 추적 in the Options menu (the session asks the host).
     cursor_tracking_requested = Signal(bool)
+    #: The agent chose a bandwidth mode in the Quality menu (a ``QualityMode``); the session sends it.
+    quality_mode_chosen = Signal(object)
 
     def __init__(
         self, model: DisplayModel | None = None, sink: InputSink | None = None, parent: QWidget | None = None
@@ -47,12 +51,16 @@ class ViewerWindow(QMainWindow):
         self.area = RemoteScreenArea(self.remote_screen)
         self.setCentralWidget(self.area)
         self.bridge = SessionBridge(self)
+        #: the host's latest report of the quality in force (None before the first)
+        self.quality_state: QualityState | None = None
         self._workers: list[DecodeWorker] = []
         self._build_toolbar()
         self._build_options_menu()
         self.connection_label = QLabel("Not connected")
         self.stats_label = QLabel()
+        self.quality_label = QLabel(format_quality(None))
         self.statusBar().addWidget(self.connection_label, 1)
+        self.statusBar().addPermanentWidget(self.quality_label)
         self.statusBar().addPermanentWidget(self.stats_label)
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self.refresh_status)
@@ -70,6 +78,7 @@ class ViewerWindow(QMainWindow):
         bridge.status_changed.connect(self.set_connection_status)
         bridge.cursor_tracking_changed.connect(self.set_cursor_tracking)
         bridge.session_options_changed.connect(self.set_session_options)
+        bridge.quality_changed.connect(self.set_quality_state)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("View", self)
@@ -101,6 +110,18 @@ class ViewerWindow(QMainWindow):
             action.triggered.connect(lambda _=False, c=combo: self.send_combination(c))
         self.send_keys_button = self._menu_button("Send keys", self.send_keys_menu)
         bar.addWidget(self.send_keys_button)
+        self.quality_menu = QMenu("Quality (화질)", self)
+        qualities = QActionGroup(self)
+        self.quality_actions: dict[QualityMode, QAction] = {}
+        for quality_mode in QualityMode:
+            action = self.quality_menu.addAction(MODE_LABELS[quality_mode])
+            action.setCheckable(True)
+            action.setChecked(quality_mode is QualityMode.AUTO)  # the host's default
+            qualities.addAction(action)
+            action.triggered.connect(lambda _=False, m=quality_mode: self.choose_quality_mode(m))
+            self.quality_actions[quality_mode] = action
+        self.quality_button = self._menu_button("Quality (화질)", self.quality_menu)
+        bar.addWidget(self.quality_button)
         self._rebuild_monitor_menu()
 
     def _build_options_menu(self) -> None:
@@ -164,6 +185,18 @@ class ViewerWindow(QMainWindow):
         """Send a key combination from the "Send keys" menu."""
         self.controller.send_combination(combo)
         self._return_focus()
+
+    def choose_quality_mode(self, mode: QualityMode) -> None:
+        """The agent's bandwidth mode: the session sends it to the host, whose report confirms it."""
+        self.quality_actions[mode].setChecked(True)
+        self.quality_mode_chosen.emit(mode)
+        self._return_focus()
+
+    def set_quality_state(self, state: QualityState) -> None:
+        """Show the host's report: the mode and quality in force, the link's throughput and round trip."""
+        self.quality_state = state
+        self.quality_actions[state.mode].setChecked(True)
+        self.quality_label.setText(format_quality(state))
 
     def set_monitors(self, monitors: Sequence[Monitor], selected: int | None) -> None:
         """Show the host's monitors (as the host announced them) in the monitor menu."""
