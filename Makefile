@@ -14,8 +14,9 @@ ASAN_DIR := build/asan
 # the corpus recorder, socat as the relay benchmark's floor, Chromium for the admin web's browser tests,
 # CJK fonts so that Korean renders in the browser and on the X screen, and the xcb libraries Qt's X11
 # platform plugin needs beyond what PySide6 bundles (the viewer and the host applet on a real X display).
+# xclip reads and sets the X clipboard from outside the applet in the clipboard tests.
 SYSTEM_PACKAGES := xvfb xterm x11-utils x11-xserver-utils xdotool socat chromium fonts-noto-cjk \
-                   python3-venv gcc libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
+                   python3-venv gcc libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 xclip
 
 .PHONY: setup run test lint typecheck test-asan test-suite services bench clean
 

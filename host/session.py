@@ -92,6 +92,8 @@ from .policy import Feature, FeatureDisabled, HostPolicy
 from .reboot import HostReboot
 
 if TYPE_CHECKING:
+    from opensupport.tools.clipboard_live import LiveClipboard
+
     from .tools.live import HostSessionTools
 
 __all__ = [
@@ -244,6 +246,7 @@ class HostSession:
         share_area: Rect | None = None,
         share_window: int | None = None,
         reboot: HostReboot | None = None,
+        clipboard: LiveClipboard | None = None,
     ) -> None:
         if (share_area is not None or share_window is not None) and policy is not None:
             policy.require(Feature.PARTIAL_SHARING)  # 부분공유 refused: FeatureDisabled says why
@@ -292,6 +295,8 @@ class HostSession:
         self.policy: HostPolicy | None = None
         self.tools: HostSessionTools | None = None
         self._tool_settings = (download_dir, consent_answer, on_notice)
+        #: The customer's system clipboard (the applet's window; headless keeps one in memory).
+        self._clipboard = clipboard
         if policy is not None:
             self._make_tools(policy)
         self._threads = [
@@ -433,7 +438,10 @@ class HostSession:
             download_dir=download_dir if download_dir is not None else Path.home() / "Downloads",
             consent_answer=consent_answer,
             on_notice=on_notice,
+            clipboard=self._clipboard,
         )
+        if self._clipboard is not None:
+            self._clipboard.attach(self.tools.exchange.clipboard, self.tools.post)
 
     def _apply_policy(self, policy: HostPolicy) -> None:
         # on the link's thread: no event is being routed meanwhile

@@ -75,6 +75,7 @@ from opensupport.viewer.quality import InvalidQualityState, QualityState, parse_
 from opensupport.viewer.ui.options import SessionOptions, parse_session_options
 
 if TYPE_CHECKING:
+    from opensupport.tools.clipboard_live import LiveClipboard
     from opensupport.tools.urls import Favourite
     from opensupport.viewer.decode import DecodeWorker
     from opensupport.viewer.tools.live import ViewerSessionTools
@@ -232,15 +233,22 @@ class ViewerSession:
         window.cursor_tracking_requested.connect(self.set_cursor_tracking)
         window.quality_mode_chosen.connect(self.set_quality_mode)
         self.tools: ViewerSessionTools | None = None
+        self.clipboard: LiveClipboard | None = None
         #: 자동 재접속: "Restart the customer's PC…" (with the tools only)
         self.reboot: ViewerReboot | None = None
         if tools:
+            from opensupport.tools.clipboard_live import LiveClipboard
+            from opensupport.tools.clipboard_qt import QtClipboard
             from opensupport.viewer.tools.live import ViewerSessionTools
 
             folder = download_dir if download_dir is not None else Path.home() / "Downloads"
+            # The agent's own clipboard, synchronised with the customer's (text; files when allowed).
+            self.clipboard = LiveClipboard(QtClipboard())
             self.tools = ViewerSessionTools(
-                window, self.link, self.link_thread, download_dir=folder, favourites=favourites
-            )
+                window, self.link, self.link_thread, download_dir=folder, favourites=favourites,
+                clipboard=self.clipboard,
+            )  # fmt: skip
+            self.clipboard.attach(self.tools.exchange.clipboard, self.tools.post)
             from opensupport.viewer.tools.reboot import ViewerReboot
 
             support = self.tools.tools
@@ -427,6 +435,8 @@ class ViewerSession:
         else:
             message = f"Session failed: {error}"
         self.end_message = message
+        if self.clipboard is not None:
+            self.clipboard.detach()
         if self.tools is not None:
             try:
                 self.tools.close()

@@ -236,6 +236,8 @@ class HostWindow(QMainWindow):
 
 def run_window(config: HostConfig) -> int:
     """Run the applet with its window until the window is closed; returns the exit code."""
+    from opensupport.tools.clipboard_live import LiveClipboard
+    from opensupport.tools.clipboard_qt import QtClipboard
     from PySide6.QtWidgets import QApplication
 
     from ..errors import HostError
@@ -270,6 +272,7 @@ def run_window(config: HostConfig) -> int:
             ask_restart=notices.restart.emit,
             on_notice=notices.notice.emit,
         ),
+        clipboard=LiveClipboard(QtClipboard()),
     )
     window = HostWindow(session, config.code.routing_id)
     if journey is not None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from opensupport.link import LinkOutbox, LinkThread, SessionLink
 from opensupport.protocol import Event, Session
+from opensupport.tools.clipboard import ClipboardBackend
 from opensupport.tools.urls import Favourite
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget
@@ -49,12 +50,15 @@ class ViewerSessionTools:
         *,
         download_dir: Path,
         favourites: Sequence[Favourite] = (),
+        clipboard: ClipboardBackend | None = None,
     ) -> None:
         self._link = link
         self._link_thread = link_thread
         self.tools = ViewerTools(window, lambda e: link_thread.call(link.send, e), favourites)
         # ViewerExchange needs of a session only what an Outbox offers (send, role, credit, buffer space).
-        self.exchange = ViewerExchange(cast(Session, LinkOutbox(link)), download_dir=download_dir)
+        self.exchange = ViewerExchange(
+            cast(Session, LinkOutbox(link)), download_dir=download_dir, clipboard=clipboard
+        )
         link.add_round_hook(self.exchange.pump)
         self.chat_panel = ChatPanel(self.exchange.chat, self.post)
         self.file_panel = FileTransferPanel(
