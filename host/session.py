@@ -90,6 +90,7 @@ from .events import KeyCombo as KeyComboInput
 from .input import InputBackend, InputInjector, open_input
 from .policy import Feature, FeatureDisabled, HostPolicy
 from .reboot import HostReboot
+from .reverse import AgentScreenGuest
 
 if TYPE_CHECKING:
     from opensupport.tools.clipboard_live import LiveClipboard
@@ -292,6 +293,10 @@ class HostSession:
         self._keyframe_allowed = keyframe_allowed
         #: 자동 재접속 / 수동 재부팅 (host/reboot.py); without one, restart requests are refused.
         self.reboot = reboot if reboot is not None else HostReboot(None)
+        #: 상담원 화면 전송/제어: the agent's offers of its own screen (host/reverse.py).
+        self.agent_screen = AgentScreenGuest(
+            self.link, server, lambda: self.policy, post=self._link_thread.call
+        )
         self.policy: HostPolicy | None = None
         self.tools: HostSessionTools | None = None
         self._tool_settings = (download_dir, consent_answer, on_notice)
@@ -534,7 +539,7 @@ class HostSession:
                         self._set_tracking(data == b"1")
                     else:
                         log.warning("pointer tracking switch with a malformed value dropped")
-                else:
+                elif not self.agent_screen.handle(event):
                     return False
             case CloseSession(reason=reason):
                 log.info("the viewer closed the session: %s", reason)
@@ -606,6 +611,7 @@ class HostSession:
         self._update_status(link=state, detail=detail)
 
     def _on_link_end(self, result: LinkResult | None, error: BaseException | None) -> None:
+        self.agent_screen.close()  # the agent's screen ends with the support session
         if self.tools is not None:
             try:
                 self.tools.close()

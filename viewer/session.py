@@ -72,6 +72,7 @@ from opensupport.viewer.events import (
     keysym_for_char,
 )
 from opensupport.viewer.quality import InvalidQualityState, QualityState, parse_state
+from opensupport.viewer.reverse import AgentScreenShare
 from opensupport.viewer.ui.options import SessionOptions, parse_session_options
 
 if TYPE_CHECKING:
@@ -232,6 +233,10 @@ class ViewerSession:
         self.session_options: SessionOptions | None = None
         window.cursor_tracking_requested.connect(self.set_cursor_tracking)
         window.quality_mode_chosen.connect(self.set_quality_mode)
+        #: 상담원 화면 전송/제어: the agent's own screen shown to the customer (viewer/reverse.py).
+        self.agent_screen = AgentScreenShare(
+            self.link, self.link_thread, server, on_status=lambda status: self._status(status.message)
+        )
         self.tools: ViewerSessionTools | None = None
         self.clipboard: LiveClipboard | None = None
         #: 자동 재접속: "Restart the customer's PC…" (with the tools only)
@@ -253,6 +258,9 @@ class ViewerSession:
 
             support = self.tools.tools
             self.reboot = ViewerReboot(window, self.link, self.link_thread, support.client, support.menu.menu)
+            from opensupport.viewer.ui.agent_screen import AgentScreenMenu
+
+            AgentScreenMenu.for_window(window).attach(self)
 
     # -- public API -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -366,7 +374,7 @@ class ViewerSession:
                 self._layout = event
                 self._publish_monitors()
             case ControlMessage(topic=topic, data=data):
-                return self._control(topic, data)
+                return self._control(topic, data) or self.agent_screen.handle(event)
             case HandshakeComplete():
                 self._send_quality_mode()  # a new host starts in automatic mode
                 return False
@@ -437,6 +445,7 @@ class ViewerSession:
         self.end_message = message
         if self.clipboard is not None:
             self.clipboard.detach()
+        self.agent_screen.close()  # the agent's screen ends with the support session
         if self.tools is not None:
             try:
                 self.tools.close()

@@ -109,6 +109,9 @@ class HostWindow(QMainWindow):
         self._tools_timer = QTimer(self)
         self._tools_timer.timeout.connect(self.follow_tools)
         self._tools_timer.start(200)
+        from .agent_screen import AgentScreenViewer  # 상담원 화면 전송/제어: the agent's screen, when offered
+
+        self.agent_screen = AgentScreenViewer(session.agent_screen, on_notice=self.show_notice, parent=self)
 
     def start(self) -> None:
         """Start the session; raises HostError if the screen or input cannot be used."""
@@ -220,6 +223,7 @@ class HostWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the applet ends the session at once."""
         self._tools_timer.stop()
+        self.agent_screen.close()
         self.session.stop(END_REASON_STOPPED)
         self.session.close()
         # A session thread slower than stop()'s wait must not signal this window once it is gone.
