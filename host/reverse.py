@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Protocol
 
@@ -77,7 +78,7 @@ class AgentScreenGuest:
         self._policy = policy
         self._post = post
         self._lock = threading.Lock()
-        self._presenter: AgentScreenPresenter | None = None
+        self._presenter: weakref.ref[AgentScreenPresenter] | None = None
         #: The offer being shown (None: none).
         self.current: AgentScreenOffer | None = None
         #: Offers refused so far (diagnostics and tests).
@@ -86,7 +87,9 @@ class AgentScreenGuest:
     def set_presenter(self, presenter: AgentScreenPresenter | None) -> None:
         """The window that shows the agent's screen (None: no window, every offer is refused)."""
         with self._lock:
-            self._presenter = presenter
+            # Weakly: the window owns its presenter; a strong reference from the session would make a
+            # cycle through Qt objects that only the garbage collector (on any thread) could free.
+            self._presenter = weakref.ref(presenter) if presenter is not None else None
 
     # -- the link's thread ----------------------------------------------------------------------------------
     def handle(self, event: ControlMessage) -> bool:
@@ -114,7 +117,7 @@ class AgentScreenGuest:
             return
         policy = self._policy()
         with self._lock:
-            presenter = self._presenter
+            presenter = self._presenter() if self._presenter is not None else None
         try:
             if policy is None:
                 raise ToolError("the agent's options are not known yet")
@@ -156,7 +159,7 @@ class AgentScreenGuest:
         if tell_agent:
             self._send(stop_message(current.id, reason))
         with self._lock:
-            presenter = self._presenter
+            presenter = self._presenter() if self._presenter is not None else None
         if presenter is not None:
             presenter.dismiss(reason)
 
@@ -180,7 +183,7 @@ class AgentScreenGuest:
         current = self.current
         self.current = None
         with self._lock:
-            presenter = self._presenter
+            presenter = self._presenter() if self._presenter is not None else None
             self._presenter = None
         if current is not None and presenter is not None:
             presenter.dismiss("the support session ended")

@@ -11,7 +11,9 @@ the support session ends, the window closes and the applet's window shows a noti
 
 from __future__ import annotations
 
+import inspect
 import logging
+import weakref
 from collections.abc import Callable
 
 from opensupport.tools.agent_screen import AgentScreenOffer
@@ -89,7 +91,8 @@ class AgentScreenViewer(QObject):
     ) -> None:
         super().__init__(parent)
         self.guest = guest
-        self._on_notice = on_notice
+        # Weakly: the notice goes to the applet's window, which owns this presenter.
+        self._on_notice = weakref.WeakMethod(on_notice) if inspect.ismethod(on_notice) else on_notice
         self.window: AgentScreenWindow | None = None
         self.session: ViewerSession | None = None
         self._offer: AgentScreenOffer | None = None
@@ -145,8 +148,9 @@ class AgentScreenViewer(QObject):
         self.guest.closed_by_customer(offer.id, message)
 
     def _notice(self, reason: str) -> None:
-        if self._on_notice is not None:
-            self._on_notice(ENDED_NOTICE.format(reason=reason))
+        callback = self._on_notice() if isinstance(self._on_notice, weakref.WeakMethod) else self._on_notice
+        if callback is not None:
+            callback(ENDED_NOTICE.format(reason=reason))
 
     def close(self) -> None:
         """The applet closes: the agent's screen goes with it."""

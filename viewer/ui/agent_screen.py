@@ -8,6 +8,7 @@ same window, and each new session is attached to the same entries.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -42,7 +43,7 @@ class AgentScreenMenu(QObject):
         self.show_action.triggered.connect(lambda: self.offer(False))
         self.control_action.triggered.connect(lambda: self.offer(True))
         self.stop_action.triggered.connect(self.stop)
-        self.session: ViewerSession | None = None
+        self._session: weakref.ref[ViewerSession] | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(REFRESH_MS)
@@ -51,28 +52,33 @@ class AgentScreenMenu(QObject):
     @classmethod
     def for_window(cls, window: Any) -> AgentScreenMenu:
         """The window's entries (made the first time)."""
-        existing = getattr(window, "_agent_screen_menu", None)
-        if isinstance(existing, AgentScreenMenu):
-            return existing
-        made = cls(window)
-        window._agent_screen_menu = made
-        return made
+        # Found as the window's child, not kept in a Python attribute: a window -> menu -> session ->
+        # window cycle would leave the window to the garbage collector, on whichever thread it runs.
+        existing = window.findChild(AgentScreenMenu)
+        return existing if isinstance(existing, AgentScreenMenu) else cls(window)
+
+    @property
+    def session(self) -> ViewerSession | None:
+        """The session the entries act on (held weakly: the session owns the window, not the reverse)."""
+        return self._session() if self._session is not None else None
 
     def attach(self, session: ViewerSession) -> None:
         """Follow ``session`` from now on (the previous one has ended)."""
-        self.session = session
+        self._session = weakref.ref(session)
         self.refresh()
 
     def offer(self, control: bool) -> None:
         """Offer the agent's screen to the customer (view only, or with control)."""
-        if self.session is not None and not self.session.ended.is_set():
-            self.session.agent_screen.offer(control)
+        session = self.session
+        if session is not None and not session.ended.is_set():
+            session.agent_screen.offer(control)
         self.refresh()
 
     def stop(self) -> None:
         """Stop showing the agent's screen."""
-        if self.session is not None:
-            self.session.agent_screen.stop()
+        session = self.session
+        if session is not None:
+            session.agent_screen.stop()
         self.refresh()
 
     def refresh(self) -> None:
