@@ -140,6 +140,18 @@ class AgentScreenGuest:
         log.info("showing the agent's screen (%s)", "with control" if offer.control else "view only")
         presenter.present(offer, self._server)
 
+    def follow_policy(self) -> None:
+        """The options changed under a running session: an agent screen they no longer allow ends."""
+        current, policy = self.current, self._policy()
+        if current is None:
+            return
+        for feature in (Feature.AGENT_SCREEN_SEND, Feature.AGENT_SCREEN_CONTROL):
+            if (feature is Feature.AGENT_SCREEN_SEND or current.control) and (
+                policy is None or not policy.allows(feature)
+            ):
+                self._end(str(FeatureDisabled(feature)), tell_agent=True)
+                return
+
     def _refuse(self, request_id: int | None, feature: Feature | None, reason: str) -> None:
         self.refusals += 1
         log.info("agent screen refused: %s", reason)

@@ -454,6 +454,7 @@ class HostSession:
         self._make_tools(policy)
         if old is not None:
             old.close()  # the options changed under a running session: the tools start over
+        self.agent_screen.follow_policy()  # an agent screen the new options forbid is closed
         if not policy.allows(Feature.PARTIAL_SHARING) and self._area_shared:
             # Widening the share to the whole monitor would show what the customer chose to hide: end.
             reason = str(FeatureDisabled(Feature.PARTIAL_SHARING))

@@ -268,3 +268,25 @@ def test_either_side_and_the_session_end_stop_the_stream(call: Any) -> None:
     wait_until(lambda: c.pump() or c.shown.window is None, 10, "the customer's window to close")
     wait_until(lambda: host.status.ended is not None, 10, "the agent's reverse host to end")
     assert share.status.state is AgentScreenState.IDLE
+
+
+def test_the_entries_join_the_agent_desks_session_menu_once(qapp: Any) -> None:
+    from opensupport.viewer.ui.agent_screen import CONTROL_TEXT, SHOW_TEXT, STOP_TEXT, AgentScreenMenu
+    from opensupport.viewer.ui.window import ViewerWindow
+
+    window = ViewerWindow()
+    try:
+        desk_menu = window.menuBar().addMenu("Session")  # as the agent desk makes it, before any session
+        desk_menu.addAction("End session")
+        first = AgentScreenMenu.for_window(window)
+        assert AgentScreenMenu.for_window(window) is first  # the next session reuses the entries
+        titles = [a.text() for a in window.menuBar().actions()]
+        assert titles.count("Session") == 1
+        texts = [a.text() for a in desk_menu.actions() if not a.isSeparator()]
+        assert texts == ["End session", SHOW_TEXT, CONTROL_TEXT, STOP_TEXT]
+        first.refresh()  # no session: nothing offered
+        assert not first.show_action.isVisible() and not first.stop_action.isEnabled()
+    finally:
+        window.close()
+        window.deleteLater()
+        qapp.processEvents()

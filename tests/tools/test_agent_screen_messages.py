@@ -159,3 +159,26 @@ def test_an_allowed_offer_is_shown_and_either_side_ends_it() -> None:
     guest.handle(_offer(False, 3))
     guest.close()
     assert presenter.dismissed[-1] == "the support session ended" and guest.current is None
+
+
+def test_options_switched_off_under_a_running_agent_screen_close_it() -> None:
+    presenter = Presenter()
+    options: dict[str, bool] = {}
+    link = FakeLink()
+    guest = AgentScreenGuest(
+        link,  # type: ignore[arg-type]
+        "http://relay",
+        lambda: policy_from_options(options),
+        post=lambda f, *a: f(*a) or True,
+    )
+    guest.set_presenter(presenter)
+    guest.handle(_offer(False, 1))
+    options["agent_screen_control"] = False  # does not concern a view-only screen
+    guest.follow_policy()
+    assert guest.current is not None and presenter.dismissed == []
+    options["agent_screen_send"] = False
+    guest.follow_policy()
+    assert guest.current is None and presenter.dismissed == [
+        "agent screen send is switched off for this agent"
+    ]
+    assert _answers(link)[-1][0] == "agent_screen.stop"
