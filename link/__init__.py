@@ -8,6 +8,7 @@ and retires a code that failed too many handshakes. Host and viewer both build o
 from ._driver import (
     CLOSE_TIMEOUT,
     CONNECT_TIMEOUT,
+    ENV_RESUME_TIMEOUT,
     PULL_RECORDS,
     RECONNECT_DELAY,
     RESUME_TIMEOUT,
@@ -18,6 +19,7 @@ from ._driver import (
     LinkState,
     RelayRefused,
     SessionLink,
+    configured_resume_timeout,
     relay_url,
 )
 from ._thread import LinkThread
@@ -25,6 +27,7 @@ from ._thread import LinkThread
 __all__ = [
     "CLOSE_TIMEOUT",
     "CONNECT_TIMEOUT",
+    "ENV_RESUME_TIMEOUT",
     "PULL_RECORDS",
     "RECONNECT_DELAY",
     "RESUME_TIMEOUT",
@@ -36,5 +39,6 @@ __all__ = [
     "LinkThread",
     "RelayRefused",
     "SessionLink",
+    "configured_resume_timeout",
     "relay_url",
 ]

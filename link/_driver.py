@@ -36,9 +36,10 @@ import contextlib
 import enum
 import inspect
 import logging
+import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -65,6 +66,7 @@ from opensupport.protocol import rendezvous as rv
 
 __all__ = [
     "CONNECT_TIMEOUT",
+    "ENV_RESUME_TIMEOUT",
     "PULL_RECORDS",
     "RECONNECT_DELAY",
     "RESUME_TIMEOUT",
@@ -75,6 +77,7 @@ __all__ = [
     "LinkState",
     "RelayRefused",
     "SessionLink",
+    "configured_resume_timeout",
     "relay_url",
 ]
 
@@ -91,12 +94,32 @@ CONNECT_TIMEOUT = 5.0
 #: How long a dropped session keeps trying to resume before it gives up (the relay keeps the routing id
 #: for at least 30 s).
 RESUME_TIMEOUT = 30.0
+#: Overrides RESUME_TIMEOUT in host and viewer (seconds, 0.5 to 3600): how soon the side left behind gives
+#: a killed peer up and reports the session ``disconnected``. Beyond 30 s the relay may have forgotten the
+#: routing id.
+ENV_RESUME_TIMEOUT = "OPENSUPPORT_RESUME_TIMEOUT"
 #: How long :meth:`SessionLink.close` waits for the peer to acknowledge the close.
 CLOSE_TIMEOUT = 1.0
 #: Largest WebSocket message accepted (a protocol record is at most ~16 KiB; the relay's own bound).
 MAX_WS_MESSAGE = rv.MAX_MESSAGE_SIZE
 
 EventHandler = Callable[[Event], Awaitable[None] | None]
+
+
+def configured_resume_timeout(environ: Mapping[str, str] | None = None) -> float:
+    """:data:`RESUME_TIMEOUT`, or ``OPENSUPPORT_RESUME_TIMEOUT`` when it is set. Raises ValueError naming
+    the variable for a value that is not a number of seconds in range."""
+    env = os.environ if environ is None else environ
+    text = env.get(ENV_RESUME_TIMEOUT)
+    if not text:
+        return RESUME_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{ENV_RESUME_TIMEOUT}={text!r} is not a number of seconds") from None
+    if not 0.5 <= value <= 3600:
+        raise ValueError(f"{ENV_RESUME_TIMEOUT}={text!r} is out of range (0.5 to 3600 s)")
+    return value
 
 
 class LinkError(Exception):
@@ -226,7 +249,7 @@ class SessionLink:
         *,
         guard: CodeGuard | None = None,
         on_state: Callable[[LinkState, str], None] | None = None,
-        resume_timeout: float = RESUME_TIMEOUT,
+        resume_timeout: float | None = None,
     ) -> None:
         self.role = role
         self.code = code
@@ -234,7 +257,7 @@ class SessionLink:
         self.guard = guard if guard is not None else CodeGuard()
         self._handler = handler
         self._on_state = on_state
-        self._resume_timeout = resume_timeout
+        self._resume_timeout = configured_resume_timeout() if resume_timeout is None else resume_timeout
         self.session = self._new_session()
         self.state = LinkState.CONNECTING
         self._ws: Any = None

@@ -43,9 +43,6 @@ from opensupport import __version__
 
 log = logging.getLogger("opensupport.server")
 
-#: how often sessions that nobody can still be in are closed
-SWEEP_INTERVAL_S = 30.0
-
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
 
@@ -102,7 +99,7 @@ def create_app(settings: Settings, *, announce: bool = True, relay_config: Any =
 
     def sweep() -> None:
         with database.session() as session:
-            closed = close_stale_sessions(session, None, settings.online_window_s)
+            closed = close_stale_sessions(session, None, settings.online_window_s, settings.silent_after)
         if closed:
             log.info("closed %d sessions nobody is in any more", closed)
 
@@ -114,7 +111,7 @@ def create_app(settings: Settings, *, announce: bool = True, relay_config: Any =
                 await anyio.to_thread.run_sync(sweep)
             except Exception:
                 log.exception("closing stale sessions failed")
-            await asyncio.sleep(SWEEP_INTERVAL_S)
+            await asyncio.sleep(settings.sweep_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

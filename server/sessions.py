@@ -98,15 +98,21 @@ def set_status(record: SupportRecord, status: str, now: dt.datetime | None = Non
         record.duration_s = max(0, int((now - record.started_at).total_seconds()))
 
 
-def close_stale_sessions(db: Session, company_id: int | None, online_window_s: int) -> int:
+def close_stale_sessions(
+    db: Session, company_id: int | None, online_window_s: int, silent_after_s: int | None = None
+) -> int:
     """Close sessions nobody can still be in: waiting ones past their lifetime (ended), and active ones
-    whose agent went silent (disconnected, so they show in 장애 상황 관리). Returns how many it closed."""
+    whose agent was silent for ``silent_after_s`` seconds (None: :data:`SILENT_WINDOWS` online windows;
+    ``Settings.silent_after``, ``OPENSUPPORT_SILENT_AFTER_S``) -- disconnected, so they show in 장애 상황
+    관리. Returns how many it closed."""
     now = utcnow()
     closed = 0
     query = select(SupportRecord).where(SupportRecord.status.in_(OPEN_STATUSES))
     if company_id is not None:
         query = query.where(SupportRecord.company_id == company_id)
-    silent_after = dt.timedelta(seconds=online_window_s * SILENT_WINDOWS)
+    silent_after = dt.timedelta(
+        seconds=silent_after_s if silent_after_s is not None else online_window_s * SILENT_WINDOWS
+    )
     for record in db.scalars(query).all():
         if record.status == "waiting" and now - record.created_at > WAITING_LIFETIME:
             set_status(record, "ended", now)

@@ -144,7 +144,7 @@ def agent_login(request: Request, db: DbSession, body: AgentLogin) -> AgentLogin
             can_mobile=agent.can_mobile,
         ),
         options=agent.effective_options(),
-        heartbeat_interval_s=max(5, settings.online_window_s // 3),
+        heartbeat_interval_s=settings.heartbeat_interval_s,
         customer_url=customer_url(request, agent.login_id),
     )
 

@@ -41,7 +41,8 @@ def customer_url(request: Request, login_id: str) -> str:
 
 
 def _open_sessions(request: Request, db: Session, admin: AdminUser) -> list[SupportRecord]:
-    if close_stale_sessions(db, admin.company_id, settings_of(request).online_window_s):
+    settings = settings_of(request)
+    if close_stale_sessions(db, admin.company_id, settings.online_window_s, settings.silent_after):
         db.commit()
     return list(
         db.scalars(
