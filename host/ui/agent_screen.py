@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 VIEW_TEXT = "상담원의 화면입니다 — This is the support agent's screen (view only)"
 CONTROL_TEXT = "상담원의 화면입니다 — This is the support agent's screen: you may control it"
 CLOSE_TEXT = "상담원 화면 닫기 — Close"
-#: The notice in the applet's window when the agent's screen closes.
+#: The notices in the applet's window when the agent's screen opens and closes.
+OPENED_NOTICE = "The agent is showing you their screen (view only) — 상담원 화면 전송"
+OPENED_NOTICE_CONTROL = "The agent is showing you their screen and lets you control it — 상담원 화면 제어"
 ENDED_NOTICE = "The agent's screen was closed: {reason}"
 
 
@@ -119,6 +121,9 @@ class AgentScreenViewer(QObject):
         self.window, self.session, self._offer = window, session, offer
         session.start()
         window.show()
+        window.raise_()  # above the applet's own always-on-top window
+        window.activateWindow()
+        self._say(OPENED_NOTICE_CONTROL if offer.control else OPENED_NOTICE)
 
     def _closed_by_customer(self, offer: AgentScreenOffer) -> None:
         if self._offer is not offer:
@@ -148,9 +153,12 @@ class AgentScreenViewer(QObject):
         self.guest.closed_by_customer(offer.id, message)
 
     def _notice(self, reason: str) -> None:
+        self._say(ENDED_NOTICE.format(reason=reason))
+
+    def _say(self, text: str) -> None:
         callback = self._on_notice() if isinstance(self._on_notice, weakref.WeakMethod) else self._on_notice
         if callback is not None:
-            callback(ENDED_NOTICE.format(reason=reason))
+            callback(text)
 
     def close(self) -> None:
         """The applet closes: the agent's screen goes with it."""

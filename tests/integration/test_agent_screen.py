@@ -151,6 +151,7 @@ def test_the_customer_sees_the_agents_screen_view_only(call: Any, agent_x: XServ
         assert c.share.status.state is AgentScreenState.SHOWING and not c.share.status.control
         shown = c.shown.window
         assert shown.model.view_only and "view only" in shown.notice.text()
+        assert c.window.notice_label.text().startswith("The agent is showing you their screen (view only)")
         # The whole monitor matches the agent's real screen, not just the marker.
         wait_until(
             lambda: np.array_equal(c.customer_framebuffer()[..., :3], agent_x.grab(0)[..., :3]), 10, "screen"
