@@ -55,6 +55,8 @@ class HostConfig:
     #: The satisfaction survey answered without asking (headless): score 1..5 (None: no answer), comment.
     satisfaction: int | None = None
     comment: str = ""
+    #: 상담원 초대전 고객동의 answered without asking (headless; no answer refuses: nobody is there to agree).
+    invite_consent: bool = False
     #: 부분공유: share only this region (X, Y, W, H in root coordinates) or this window.
     share_region: tuple[int, int, int, int] | None = None
     share_window: int | None = None
@@ -93,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--grant-control", choices=("yes", "no"), default="no", help="answer to the agent's control request"
+    )
+    parser.add_argument(
+        "--invite-consent",
+        choices=("yes", "no"),
+        default="no",
+        help="answer to 'let the agent invite another agent?' when the agent's options ask (headless)",
     )
     parser.add_argument("--satisfaction", type=int, choices=range(1, 6), metavar="1-5", help="survey score")
     parser.add_argument("--comment", default="", metavar="TEXT", help="survey comment")
@@ -166,6 +174,7 @@ def parse_args(argv: Sequence[str]) -> tuple[HostConfig, bool]:
         share_window=window,
         reboot_command=tuple(shlex.split(args.reboot_command)) if args.reboot_command else None,
         restart_args=tuple(restart_args(argv)),
+        invite_consent=args.invite_consent == "yes",
     )
     return config, args.verbose
 

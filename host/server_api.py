@@ -154,6 +154,18 @@ class HostApi:
             "POST", "/api/host/satisfaction", {"satisfaction": answer.satisfaction, "comment": answer.comment}
         )
 
+    def invitation(self, invitation_id: int) -> dict[str, Any]:
+        """상담원 초대: one invitation of this session (routing id, view or control, who joined)."""
+        return dict(self._call("GET", f"/api/host/invitations/{int(invitation_id)}"))
+
+    def invitation_consent(self, invitation_id: int, accepted: bool) -> None:
+        """The customer's answer to an invitation (recorded; a refusal ends it)."""
+        self._call("POST", f"/api/host/invitations/{int(invitation_id)}/consent", {"accepted": accepted})
+
+    def invitation_left(self, invitation_id: int) -> None:
+        """The invited agent's connection ended."""
+        self._call("POST", f"/api/host/invitations/{int(invitation_id)}/left")
+
     def close(self) -> None:
         """Release the connection pool."""
         self._client.close()
@@ -203,6 +215,8 @@ class HostJourney:
         self.outcome: str | None = None
         self.control_granted = False
         self.ready = threading.Event()
+        #: 상담원 초대 (:class:`~opensupport.host.invite.HostInvitations`); None: invitations go unanswered
+        self.invitations: Any = None
 
     def attach(self, session: Any) -> None:
         """Before ``session.start()``: nothing is shared or replayed until the options are known."""
@@ -236,6 +250,8 @@ class HostJourney:
                 threading.Thread(
                     target=self._control_requested, name="opensupport-control", daemon=True
                 ).start()
+            case ControlMessage() if self.invitations is not None:
+                self.invitations.on_event(event)
             case _:
                 pass
 
@@ -342,7 +358,7 @@ def headless_journey(config: Any) -> HostJourney:
             return None
         return SurveyAnswer(config.satisfaction, config.comment)
 
-    return HostJourney(
+    journey = HostJourney(
         config.server,
         customer_name=config.customer_name,
         consent=consent,
@@ -351,3 +367,11 @@ def headless_journey(config: Any) -> HostJourney:
         on_message=say,
         view_only=config.view_only,
     )
+    from .invite import HostInvitations
+
+    def invite_consent(invitation: Any) -> bool:
+        say(f"{invitation.invited_by_name} invites {invitation.who()} to this session")
+        return bool(getattr(config, "invite_consent", False))
+
+    journey.invitations = HostInvitations(journey, consent=invite_consent, on_message=say)
+    return journey

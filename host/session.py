@@ -126,6 +126,14 @@ _BUTTON_BITS = (
 _KNOWN_BUTTON_MASK = (1 << len(_BUTTON_BITS)) - 1
 
 
+@dataclass(frozen=True)
+class _GuestInput:
+    """An input event from an invited agent's viewer (replayed only while that agent has control)."""
+
+    guest: Any
+    event: InputEvent
+
+
 class _Command(enum.Enum):
     SELECT_MONITOR = "select"
     SHARE_AREA = "area"
@@ -276,7 +284,7 @@ class HostSession:
         self._send_token = threading.Event()
         self._keyframe_wanted = threading.Event()
         self._commands: queue.Queue[tuple[_Command, Any]] = queue.Queue()
-        self._input: queue.Queue[InputEvent | None] = queue.Queue(MAX_PENDING_INPUT)
+        self._input: queue.Queue[InputEvent | _GuestInput | None] = queue.Queue(MAX_PENDING_INPUT)
         self._translator = InputTranslator()
         self._layout: tuple[MonitorLayout, int] | None = None
         self._cursor_monitor: CaptureMonitor | None = None
@@ -310,6 +318,8 @@ class HostSession:
             threading.Thread(target=self._guard(self._input_main), name="opensupport-input", daemon=True),
         ]
         self._capture_ready = threading.Event()
+        #: 상담원 초대: invited agents' viewers fed from the same capture and encoder (host/invite.py)
+        self._guests: list[Any] = []
 
     # -- public API -----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -359,6 +369,8 @@ class HostSession:
         if self._injector is not None:
             self._input_put(None)  # the input thread re-reads the rules
         self._link_thread.call(self._send_control, TOPIC_PAUSED, b"1" if paused else b"0")
+        for guest in tuple(self._guests):
+            guest.offer_paused(paused)
         self._keyframe_wanted.set()
         self._update_status(paused=paused)
 
@@ -401,6 +413,46 @@ class HostSession:
         self._link_thread.call(self.link.close, reason)
         self._link_thread.join(timeout)
         self._join_threads(timeout)
+
+    # -- invited agents (상담원 초대, host/invite.py) ------------------------------------------------------------
+    def attach_guest(self, guest: Any) -> None:
+        """Feed an invited agent's viewer from now on: every frame goes to every viewer (one encoder, one
+        stream), so the next frame leaves only when each established viewer has room in its window."""
+        self._guests.append(guest)
+
+    def detach_guest(self, guest: Any) -> None:
+        """Stop feeding ``guest`` (it left); input it queued is dropped."""
+        with contextlib.suppress(ValueError):
+            self._guests.remove(guest)
+        self._input_put(None)
+
+    def guest_input(self, guest: Any, event: InputEvent) -> None:
+        """Input from an invited agent; the input thread replays it only while ``guest.control``."""
+        self._input_put(_GuestInput(guest, event))
+
+    def request_keyframe(self) -> None:
+        """The next frame, to every viewer, is a key frame (a viewer joined or lost its decoder state)."""
+        self._keyframe_wanted.set()
+        self._cursor_changed.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def layout(self) -> tuple[MonitorLayout, int] | None:
+        """The monitors and the index of the shared one, as last announced."""
+        return self._layout
+
+    def _frame_room(self) -> threading.Event | None:
+        """What the next frame waits for: the main viewer's send token or a guest's room (None: all
+        have room). A guest that is not established yet (or resuming) gets a key frame when it is."""
+        if not self._send_token.is_set():
+            return self._send_token
+        for guest in tuple(self._guests):
+            if guest.established and not guest.room.is_set():
+                return guest.room
+        return None
 
     def set_policy(self, policy: HostPolicy) -> None:
         """Apply the agent's options once they are known (the server journey fetches them after the
@@ -560,7 +612,7 @@ class HostSession:
         for item in events:
             self._input_put(item)
 
-    def _input_put(self, item: InputEvent | None) -> None:
+    def _input_put(self, item: InputEvent | _GuestInput | None) -> None:
         try:
             self._input.put_nowait(item)
         except queue.Full:
@@ -613,6 +665,8 @@ class HostSession:
 
     def _on_link_end(self, result: LinkResult | None, error: BaseException | None) -> None:
         self.agent_screen.close()  # the agent's screen ends with the support session
+        for guest in tuple(self._guests):  # the main session's end ends the invited agents' too
+            guest.close("the support session ended")
         if self.tools is not None:
             try:
                 self.tools.close()
@@ -689,6 +743,8 @@ class HostSession:
         self._cursor_monitor = capture.monitor
         self._cursor_changed.set()
         self._link_thread.call(self._send_layout)
+        for guest in tuple(self._guests):
+            guest.offer_layout()
 
     def _capture_loop(self, capture: CaptureBackend, encoder: Any) -> None:
         dirty = True
@@ -724,7 +780,7 @@ class HostSession:
             if self._paused:
                 time.sleep(CAPTURE_TICK)
                 continue
-            if dirty and self._send_token.is_set():
+            if dirty and self._frame_room() is None:
                 self._send_token.clear()
                 if self._stopping.is_set():
                     return
@@ -738,13 +794,17 @@ class HostSession:
                 self.budget.apply(encoder)
                 data = encoder.encode(frame, keyframe=keyframe)
                 self._link_thread.call(self._send_frame, data, keyframe)
+                for guest in tuple(self._guests):
+                    guest.offer_frame(data, keyframe)
                 dirty = keyframe = False
                 if capture.monitor != before:
                     self._publish_monitors(capture)
                 continue
             if dirty:
-                # Changed, but the window is full: wait for room (the damage keeps piling up meanwhile).
-                self._send_token.wait(CAPTURE_TICK)
+                # Changed, but a window is full: wait for room (the damage keeps piling up meanwhile).
+                room = self._frame_room()
+                if room is not None:
+                    room.wait(CAPTURE_TICK)
                 continue
             monitor_before = capture.monitor
             if capture.wait_for_change(CAPTURE_TICK):
@@ -795,6 +855,8 @@ class HostSession:
                     except ValueError:
                         log.info("cursor of %dx%d too large to send", s.width, s.height)
                 self._link_thread.call(self._send_cursor, position, shape)
+                for guest in tuple(self._guests):
+                    guest.offer_cursor(position, shape)
 
     def _input_main(self) -> None:
         while self._cursor_monitor is None and not self._stopping.is_set():
@@ -805,19 +867,30 @@ class HostSession:
         assert self._cursor_monitor is not None
         injector = InputInjector(backend, self._cursor_monitor, view_only=self._view_only)
         self._injector = injector
+        controlling: frozenset[object] = frozenset()
         try:
             while True:
                 item = self._input.get()
                 if self._stopping.is_set():
                     return
-                blocked = self._view_only or self._paused
+                # Who may control now: the main viewer unless view-only, each invited agent with control.
+                now = frozenset(
+                    {g for g in tuple(self._guests) if g.control} | (set() if self._view_only else {self})
+                )
+                if controlling - now:
+                    injector.release_all()  # whoever lost control lets go of what they held
+                controlling = now
+                blocked = self._paused or not controlling
                 if blocked != injector.view_only:
                     injector.set_view_only(blocked)
                 monitor = self._cursor_monitor
                 if monitor is not None and monitor != injector.monitor:
                     injector.set_monitor(monitor)
-                if item is not None:
-                    injector.inject(item)
+                source: object = self
+                if isinstance(item, _GuestInput):
+                    source, item = item.guest, item.event
+                if item is not None and (source in controlling or injector.view_only):
+                    injector.inject(item)  # when view-only, the injector drops it (and counts it)
         finally:
             injector.close()
 

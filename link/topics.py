@@ -15,6 +15,8 @@ __all__ = [
     "TOPIC_CURSOR_TRACKING",
     "TOPIC_HOST_READY",
     "TOPIC_HOST_TOKEN",
+    "TOPIC_INVITE",
+    "TOPIC_INVITE_STATE",
     "TOPIC_MONITOR_SELECT",
     "TOPIC_MONITOR_SELECTED",
     "TOPIC_PAUSED",
@@ -57,6 +59,12 @@ TOPIC_QUALITY_MODE = "quality.mode"
 #: codec's ``Quality`` value); after every handshake and resume, on every change, and about once a second
 #: while frames flow.
 TOPIC_QUALITY_STATE = "quality.state"
+#: viewer -> host: 상담원 초대; data = JSON ``{"id": invitation id, "code": "<routing id>-<secret>"}``. The
+#: host takes view or control from the server's invitation, never from this message.
+TOPIC_INVITE = "invite.open"
+#: host -> viewer: where an invitation stands; data = JSON ``{"id": ..., "state": "refused" | "open" |
+#: "joined" | "left" | "failed", "detail": text}``.
+TOPIC_INVITE_STATE = "invite.state"
 
 
 class QualityMode(enum.Enum):

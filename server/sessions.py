@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from opensupport.server.db.models import OPEN_STATUSES, Agent, SupportRecord, utcnow
+from opensupport.server.db.models import OPEN_STATUSES, Agent, SessionInvitation, SupportRecord, utcnow
 from opensupport.server.security import new_token
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,6 +39,13 @@ def new_routing_id(db: Session) -> str:
                 SupportRecord.routing_id == candidate, SupportRecord.status.in_(OPEN_STATUSES)
             )
         )
+        if clash is None:
+            # an invitation's routing id (상담원 초대) lives as long as its session
+            clash = db.scalar(
+                select(SessionInvitation.id).where(
+                    SessionInvitation.routing_id == candidate, SessionInvitation.ended_at.is_(None)
+                )
+            )
         if clash is None:
             return candidate
     raise RuntimeError("could not find a free routing id")  # 20 clashes in 90 million: never in practice
@@ -94,6 +101,9 @@ def set_status(record: SupportRecord, status: str, now: dt.datetime | None = Non
         raise SessionStateError(f"unknown status {status!r}")
     record.status = status
     record.ended_at = now
+    for invitation in record.invitations:  # the main session's end ends every invited agent's too
+        if invitation.ended_at is None:
+            invitation.ended_at = now
     if record.started_at is not None:
         record.duration_s = max(0, int((now - record.started_at).total_seconds()))
 

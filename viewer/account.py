@@ -195,6 +195,25 @@ class AgentAccount:
         """The company's fault types, in the administrator's order."""
         return [FaultType(int(f["id"]), str(f["name"])) for f in self._call("GET", "/api/fault-types")]
 
+    # -- 상담원 초대 (opensupport.viewer.invite) --------------------------------------------------------------
+    def invite(self, record_id: int, *, control: bool, invitee: str | None = None) -> dict[str, Any]:
+        """Invite another agent into the running session ``record_id``; the server's invitation (its
+        routing id; the secret half of the code is made by the caller)."""
+        body = {"control": control, "invitee": invitee}
+        return dict(self._call("POST", f"/api/sessions/{int(record_id)}/invitations", body))
+
+    def invitations(self, record_id: int) -> list[dict[str, Any]]:
+        """The invitations of the session ``record_id`` (who joined, who left, refusals)."""
+        return [dict(i) for i in self._call("GET", f"/api/sessions/{int(record_id)}/invitations")]
+
+    def join_invitation(self, routing_id: str) -> dict[str, Any]:
+        """Register as the invited agent before connecting with the invitation's code."""
+        return dict(self._call("POST", "/api/invitations/join", {"routing_id": routing_id}))
+
+    def leave_invitation(self, invitation_id: int) -> None:
+        """The invited agent left the session."""
+        self._call("POST", f"/api/invitations/{int(invitation_id)}/leave")
+
     def report(
         self, record_id: int, *, fault_type_id: int | None, content: str, resolved: str
     ) -> dict[str, Any]:
@@ -227,6 +246,10 @@ class ViewerJourney:
         #: set once the record was closed (ended / disconnected) after the link ended
         self.closed = threading.Event()
         self.final_status: str | None = None
+        from opensupport.viewer.invite import AgentInvitations
+
+        #: 상담원 초대: the invitations of this session (Session > Invite agent)
+        self.invitations = AgentInvitations(self, on_message=self._on_message)
 
     def attach(self, session: Any) -> None:
         """The ``ViewerSession`` this journey drives."""
@@ -247,6 +270,8 @@ class ViewerJourney:
                 if not self.active.is_set():
                     self.active.set()
                     self._in_background(self._mark_active)
+            case ControlMessage():
+                self.invitations.on_event(event)
             case _:
                 pass
 

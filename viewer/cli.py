@@ -37,6 +37,8 @@ class ViewerConfig:
     #: the agent's login ID (a server-managed session); None: ``code`` is used as is
     agent: str | None = None
     password_file: str | None = None
+    #: 상담원 초대: the invitation's code to join (with ``agent``)
+    join: SessionCode | None = None
 
 
 def validate_server_url(url: str) -> str:
@@ -74,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         "--agent", metavar="ID", help="log in to the server as this agent and create a session"
     )
     parser.add_argument(
+        "--join", metavar="CODE", help="with --agent: join another agent's session with its invitation code"
+    )
+    parser.add_argument(
         "--password-file", metavar="FILE", help="the agent's password, first line of FILE (default: prompt)"
     )
     parser.add_argument("--view-only", action="store_true", help="start in view-only mode")
@@ -103,6 +108,14 @@ def parse_args(argv: Sequence[str]) -> ViewerConfig:
         1 <= len(args.agent) <= 12 and args.agent.isascii() and args.agent.isalnum()
     ):
         parser.error("--agent: an agent ID is 1 to 12 letters and digits")
+    join: SessionCode | None = None
+    if args.join is not None:
+        if args.agent is None:
+            parser.error("--join needs --agent: only a logged-in agent joins an invitation")
+        try:
+            join = SessionCode.parse(args.join)
+        except ValueError as exc:
+            parser.error(f"--join: {exc}")
     if args.code is None:
         # The viewer makes the code (the secret half never leaves the two ends) and shows it to the agent.
         code = SessionCode.generate()
@@ -112,8 +125,9 @@ def parse_args(argv: Sequence[str]) -> ViewerConfig:
         except ValueError as exc:
             parser.error(f"--code: {exc}")
     return ViewerConfig(
-        server, code, args.view_only, ViewMode(args.mode), args.offscreen, args.agent, args.password_file
-    )
+        server, code, args.view_only, ViewMode(args.mode), args.offscreen, args.agent, args.password_file,
+        join,
+    )  # fmt: skip
 
 
 def read_password(config: ViewerConfig) -> str:
@@ -155,6 +169,10 @@ def main(argv: Sequence[str]) -> int:
     app = QApplication.instance() or QApplication(["opensupport viewer"])
     window = ViewerWindow(DisplayModel(mode=config.mode, view_only=config.view_only))
     window.set_view_only(config.view_only)
+    if config.agent is not None and config.join is not None:
+        from opensupport.viewer.invite import run_guest
+
+        return run_guest(app, window, config)
     if config.agent is not None:
         from opensupport.viewer.ui.journey import run_agent
 

@@ -120,6 +120,24 @@ class CustomerQuestions(QObject):
 
         return bool(self.ask(question, False))
 
+    def invite_consent(self, invitation: Any) -> bool:
+        """상담원 초대전 고객동의: may the agent bring another agent in (view only or with control)?"""
+        mode = "see and control" if invitation.control else "see"
+        mode_ko = "보고 제어하" if invitation.control else "보"
+        who = invitation.invitee_login_id or "another agent"
+
+        def question() -> bool:
+            answer = QMessageBox.question(
+                self.parent_widget,
+                "Invite an agent — 상담원 초대",
+                f"{invitation.invited_by_name} wants to invite {who} to {mode} this screen too. Allow?\n\n"
+                f"상담원 {invitation.invited_by_name}님이 다른 상담원({who})을 초대하여 이 화면을 {mode_ko}려고 "
+                "합니다. 허용하시겠습니까?",
+            )
+            return answer == QMessageBox.StandardButton.Yes
+
+        return bool(self.ask(question, False))
+
     def survey(self, info: SessionInfo) -> SurveyAnswer | None:
         def question() -> SurveyAnswer | None:
             dialog = SurveyDialog(info, self.parent_widget)
@@ -142,7 +160,9 @@ def window_journey(
     config: Any, questions: CustomerQuestions, on_message: Callable[[str], None]
 ) -> HostJourney:
     """The journey of the windowed applet: the customer answers in dialogs."""
-    return HostJourney(
+    from ..invite import HostInvitations
+
+    journey = HostJourney(
         config.server,
         customer_name=ask_customer_name(config.customer_name),
         consent=questions.consent,
@@ -151,3 +171,5 @@ def window_journey(
         on_message=on_message,
         view_only=config.view_only,
     )
+    journey.invitations = HostInvitations(journey, consent=questions.invite_consent, on_message=on_message)
+    return journey

@@ -198,6 +198,49 @@ class SupportRecord(Base):
     #: the host over the end-to-end encrypted session, so only the real host can report on this session
     host_token_hash: Mapped[str | None] = mapped_column(String(64))
 
+    #: 상담원 초대: the agents invited into this session, oldest first
+    invitations: Mapped[list[SessionInvitation]] = relationship(
+        back_populates="record", order_by="SessionInvitation.id", cascade="all, delete-orphan"
+    )
+
+
+#: values of SessionInvitation.consent
+INVITATION_CONSENTS = ("pending", "accepted", "refused")
+
+
+class SessionInvitation(Base):
+    """상담원 초대: a second agent invited into a running session, to view or to control.
+
+    The invitation has a routing id of its own (the relay pairs one host with one viewer per id); the
+    secret half of its code is made by the inviting viewer and travels to the host only inside the
+    encrypted session, to the invited agent only from the inviting agent. The host records the
+    customer's answer (``consent``); the invited agent's viewer records who joined and when it left.
+    """
+
+    __tablename__ = "session_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("support_record.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"))
+    routing_id: Mapped[str] = mapped_column(String(32), index=True)
+    #: True: the invited agent may control (still only when the host's rules allow control)
+    control: Mapped[bool] = mapped_column(default=False)
+    invited_by_login_id: Mapped[str] = mapped_column(String(12))
+    #: the one agent who may join (None: any agent of the company but the inviting one)
+    invitee_login_id: Mapped[str | None] = mapped_column(String(12))
+    consent: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    joined_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id", ondelete="SET NULL"))
+    joined_login_id: Mapped[str | None] = mapped_column(String(12))
+    joined_name: Mapped[str | None] = mapped_column(String(100))
+    joined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the invitation stopped being usable (refused, left, or the session ended)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    record: Mapped[SupportRecord] = relationship(back_populates="invitations")
+
 
 class AuditLog(Base):
     """One administrative change: who (``actor``) did what (``action``) to what (``target``), when."""

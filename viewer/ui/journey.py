@@ -69,6 +69,10 @@ class AgentDesk(QObject):
         menu = window.menuBar().addMenu("Session")
         self.request_control_action = menu.addAction("Request control")
         self.request_control_action.triggered.connect(self.request_control)
+        # 상담원 초대: shown only when the agent's options allow it (the server and the host refuse too)
+        self.invite_action = menu.addAction("Invite agent…")
+        self.invite_action.setVisible(bool(account.options.get("invite_agent")))
+        self.invite_action.triggered.connect(self.invite_agent)
         self.end_action = menu.addAction("End session")
         self.end_action.triggered.connect(self.end_session)
 
@@ -120,6 +124,13 @@ class AgentDesk(QObject):
         """Ask the customer for control (when 접속시 자동제어모드 is off)."""
         if self.journey is not None:
             self.journey.request_control()
+
+    def invite_agent(self) -> None:
+        """Session > Invite agent…: view or control, then the code to give to the colleague."""
+        from opensupport.viewer.ui.invite import ask_and_invite
+
+        if self.journey is not None:
+            ask_and_invite(self.window, self.journey)
 
     def _after_session(self, message: str) -> None:
         if self._replaced is not None:  # the waiting session given up for the administrator's one
