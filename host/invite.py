@@ -43,6 +43,7 @@ from typing import Any
 
 from opensupport.link import LinkResult, LinkThread, SessionLink
 from opensupport.link.topics import (
+    TOPIC_CURSOR_TRACKING,
     TOPIC_INVITE,
     TOPIC_INVITE_STATE,
     TOPIC_MONITOR_SELECTED,
@@ -238,6 +239,7 @@ class GuestViewer:
         self._send_layout()
         self._send_control(TOPIC_VIEW_ONLY, b"0" if self.control else b"1")
         self._send_control(TOPIC_PAUSED, b"1" if self.host.paused else b"0")
+        self._send_control(TOPIC_CURSOR_TRACKING, b"1" if self.host.cursor_tracking else b"0")
         if self._cursor_shape is not None:
             self.link.send(self._cursor_shape)
         self._refresh_room()
@@ -265,7 +267,7 @@ class GuestViewer:
             return
         if shape is not None:
             self.link.send(shape)
-        if position is not None:
+        if position is not None and self.host.cursor_tracking:  # 마우스 추적 as the inviting agent set it
             self.link.send(position)
 
     def _send_layout(self) -> None:

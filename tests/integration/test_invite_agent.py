@@ -121,7 +121,7 @@ def test_an_invited_agent_with_control_sees_and_types(
     from opensupport.viewer.events import PointerMove
     from opensupport.viewer.invite import join_invitation
 
-    server.add_agent("inviter1", consent_before_invite=True)
+    server.add_agent("inviter1", consent_before_invite=True, desktop_sharing=True)  # pixels as they are
     server.add_agent("guest1")
     xterm = XtermCat(xserver, tmp_path, 20, 20)
     call = Call(server, xserver, "inviter1", "--invite-consent", "yes")
@@ -183,7 +183,8 @@ def test_a_view_only_guest_types_nothing_and_the_sessions_end_ends_theirs(
     from opensupport.viewer.events import PointerMove
     from opensupport.viewer.invite import join_invitation
 
-    server.add_agent("inviter2")  # 상담원 초대전 고객동의 off (the manual's default): nobody is asked
+    # 상담원 초대전 고객동의 off (the manual's default): nobody is asked; the desktop as it is (pixels)
+    server.add_agent("inviter2", desktop_sharing=True)
     server.add_agent("guest2")
     xterm = XtermCat(xserver, tmp_path, 20, 20)
     call = Call(server, xserver, "inviter2")
