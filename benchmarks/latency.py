@@ -14,8 +14,15 @@ decode worker) in this process. Measured:
   long page by itself (``requestAnimationFrame`` scrolling 4 px a frame), over 5 s.
 - ``idle_cpu_pct``: the host process's CPU time over 5 s of an idle screen (all its threads), in % of one
   core.
+- ``limited_*``: the ``change`` measurement again through a second relay whose per-session token bucket
+  holds the link to 10 Mbit/s (``session_bandwidth``, a 64 KiB burst), with the generated-landscape video
+  of the codec corpus (``record.landscape_video``) playing at 25 fps in a 960x540 window beside the
+  change window, the bandwidth mode automatic (the default): after a warm-up in which the host finds its
+  quality, ``limited_change_p50_ms`` / ``p99``, the updates per second reaching the viewer while the video
+  plays, and the quality and throughput the host reports at the end.
 
 Targets (issue 5): change p50 <= 16 ms, p99 <= 40 ms; key p50 <= 30 ms; scroll >= 60 fps; idle <= 3 %.
+Issue 8: change p50 < 100 ms on the 10 Mbit/s link with the video playing.
 The machine's load average is reported alongside: other processes on a shared machine skew every figure.
 """
 
@@ -45,6 +52,10 @@ CHANGE_RECT = (1500, 100, 300, 200)
 PROBE = (1650, 200)
 #: The xterm for the key test (columns x rows, top-left corner).
 XTERM_POS = (40, 600)
+#: The limited link: 10 Mbit/s in bytes per second, and its token bucket's burst.
+LIMITED_RATE, LIMITED_BURST = 10_000_000 // 8, 64 * 1024
+#: Where the video plays during the limited run (beside CHANGE_RECT), and its pictures per second.
+VIDEO_RECT, VIDEO_FPS = (60, 300, 960, 540), 25.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,15 @@ class LatencyResult:
     change_samples: int
     key_samples: int
     load_average: float
+    #: the limited run: the link's rate, change -> viewer with the video playing, updates per second reaching
+    #: the viewer meanwhile, the quality and throughput the host reported at its end, samples measured
+    limited_link_mbit: float
+    limited_change_p50_ms: float
+    limited_change_p99_ms: float
+    limited_video_fps: float
+    limited_quality: str
+    limited_throughput_mbit: float
+    limited_change_samples: int
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -139,27 +159,149 @@ def _long_page(directory: Path) -> Path:
     return page
 
 
+def _start_relay(port: int, rate: int, burst: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "opensupport.server.relay", "--port", str(port), "--loop", "asyncio",
+         "--set", f"session_bandwidth={rate}", "--set", f"session_burst={burst}"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@dataclass
+class _Viewer:
+    """One session: the viewer's window, its probe and session in this process, the host's process."""
+
+    window: Any
+    probe: _Probe
+    session: Any
+    host: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.session.stop("benchmark done", timeout=3)
+        if self.host.poll() is None:
+            self.host.terminate()
+            try:
+                self.host.wait(10)
+            except subprocess.TimeoutExpired:
+                self.host.kill()
+        self.window.close()
+
+
+def _open_session(app: Any, url: str, screen: Any, processes: list[subprocess.Popen[bytes]]) -> _Viewer:
+    """A viewer window (offscreen) and a headless host process on ``screen``, connected through ``url``."""
+    from opensupport.protocol import SessionCode
+    from opensupport.viewer.display import DisplayModel
+    from opensupport.viewer.session import ViewerSession
+    from opensupport.viewer.ui.window import ViewerWindow
+    from PySide6.QtCore import Qt
+
+    code = SessionCode.generate()
+    window = ViewerWindow(DisplayModel())
+    window.show()
+    probe = _Probe(window)
+    # A direct connection: the probe runs on the decode worker's thread right after the copy.
+    window.bridge.frame_updated.connect(probe.on_update, Qt.ConnectionType.DirectConnection)
+    session = ViewerSession(window, url, code)
+    session.start()
+    host = subprocess.Popen(
+        [sys.executable, "-m", "opensupport", "host", "--headless", "--server", url, "--code", str(code),
+         "--display", screen.display],
+        env={**screen.env, "LC_ALL": "C.UTF-8"}, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    processes.append(host)
+    _wait(lambda: session.link.established, 30, "the session")
+    _wait(lambda: window.model.store.size == (WIDTH, HEIGHT), 30, "the first frame")
+    app.processEvents()
+    return _Viewer(window, probe, session, host)
+
+
+def _measure_changes(display_name: str, viewer: _Viewer, app: Any, samples: int) -> list[float]:
+    """Fill a window of our own with a new colour ``samples`` times; the milliseconds until each colour is
+    in the viewer's framebuffer (a change that does not arrive within 5 s is left out)."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display_name)
+    root = d.screen().root
+    x, y, w, h = CHANGE_RECT
+    win = root.create_window(
+        x, y, w, h, 0, d.screen().root_depth, X.InputOutput, X.CopyFromParent,
+        background_pixel=0, override_redirect=True,
+    )  # fmt: skip
+    win.map()
+    d.sync()
+    time.sleep(0.5)
+    change_ms: list[float] = []
+    px, py = PROBE
+    probe = viewer.probe
+    for i in range(samples):
+        colour = (0x10 + (i * 37) % 0xE0) << 16 | (0x20 + (i * 91) % 0xD0) << 8 | (0x30 + i % 0xC0)
+        b, g, r = colour & 0xFF, (colour >> 8) & 0xFF, colour >> 16
+
+        def shows(buffer: Any, update: Any, b: int = b, g: int = g, r: int = r) -> bool:
+            return bool(buffer[py, px, 0] == b and buffer[py, px, 1] == g and buffer[py, px, 2] == r)
+
+        probe.arm(shows)
+        win.change_attributes(background_pixel=colour)
+        win.clear_area()
+        d.sync()
+        t0 = time.perf_counter()
+        t1 = probe.wait()
+        if t1 is not None:
+            change_ms.append((t1 - t0) * 1000)
+        app.processEvents()
+        time.sleep(random.uniform(0.02, 0.06))
+    win.destroy()
+    d.close()
+    return change_ms
+
+
+class _VideoPlayer:
+    """The codec corpus's generated landscape video (``record.landscape_video``) in a window of its own
+    (``record.PictureWindow``), played at ``fps`` by a thread."""
+
+    def __init__(self, screen: Any, rect: tuple[int, int, int, int], fps: float) -> None:
+        from opensupport.benchmarks.record import PictureWindow, landscape_video
+
+        x, y, w, h = rect
+        self.window = PictureWindow(screen, x, y, w, h)
+        self._frames = landscape_video(w, h)
+        # The first picture now: making the scene takes seconds, which must not count as playing time.
+        self.window.show(next(self._frames))
+        self._period = 1.0 / fps
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._play, name="video", daemon=True)
+        self._thread.start()
+
+    def _play(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            self.window.show(next(self._frames))
+            next_at = max(next_at + self._period, time.monotonic() - self._period)
+            self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.window.close()
+
+
 def run(
     *,
     change_samples: int = 200,
     key_samples: int = 40,
     scroll_seconds: float = 5.0,
     idle_seconds: float = 5.0,
+    limited_samples: int = 100,
+    limited_warmup: float = 8.0,
     log: Callable[[str], None] = print,
 ) -> LatencyResult:
     """Run the whole benchmark and return its figures. Raises RuntimeError if a part does not come up."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     import psutil
     from opensupport.benchmarks.record import CHROMIUM_FLAGS, XScreen
-    from opensupport.protocol import SessionCode
-    from opensupport.viewer.display import DisplayModel
     from opensupport.viewer.events import KeyPress, KeyRelease, PointerMove
-    from opensupport.viewer.session import ViewerSession
-    from opensupport.viewer.ui.window import ViewerWindow
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
-    from Xlib import X
-    from Xlib import display as xdisplay
 
     for program in ("Xvfb", "xterm", "chromium", "xdotool"):
         if shutil.which(program) is None:
@@ -167,70 +309,21 @@ def run(
     scratch = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     screen = XScreen(WIDTH, HEIGHT)
     processes: list[subprocess.Popen[bytes]] = []
-    session: Any = None
+    viewers: list[_Viewer] = []
+    video: _VideoPlayer | None = None
     try:
         subprocess.run(["xset", "r", "off"], env=screen.env, check=False)
         port = _free_port()
-        relay = subprocess.Popen(
-            [sys.executable, "-m", "opensupport.server.relay", "--port", str(port), "--loop", "asyncio",
-             "--set", f"session_bandwidth={1 << 30}", "--set", f"session_burst={256 << 20}"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        processes.append(relay)
-        url = f"http://127.0.0.1:{port}"
+        processes.append(_start_relay(port, 1 << 30, 256 << 20))
         _wait(lambda: _port_open(port), 20, "the relay")
-        code = SessionCode.generate()
         app = QApplication.instance() or QApplication(["bench"])
-        window = ViewerWindow(DisplayModel())
-        window.show()
-        probe = _Probe(window)
-        # A direct connection: the probe runs on the decode worker's thread right after the copy.
-        window.bridge.frame_updated.connect(probe.on_update, Qt.ConnectionType.DirectConnection)
-        session = ViewerSession(window, url, code)
-        session.start()
-        host = subprocess.Popen(
-            [sys.executable, "-m", "opensupport", "host", "--headless", "--server", url, "--code", str(code),
-             "--display", screen.display],
-            env={**screen.env, "LC_ALL": "C.UTF-8"}, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        processes.append(host)
-        _wait(lambda: session.link.established, 30, "the session")
-        _wait(lambda: window.model.store.size == (WIDTH, HEIGHT), 30, "the first frame")
-        app.processEvents()
+        viewer = _open_session(app, f"http://127.0.0.1:{port}", screen, processes)
+        viewers.append(viewer)
+        session, probe, host = viewer.session, viewer.probe, viewer.host
         log(f"session up (host pid {host.pid}); measuring screen changes")
 
         # -- screen change -> viewer framebuffer -----------------------------------------------------------
-        d = xdisplay.Display(screen.display)
-        root = d.screen().root
-        x, y, w, h = CHANGE_RECT
-        win = root.create_window(
-            x, y, w, h, 0, d.screen().root_depth, X.InputOutput, X.CopyFromParent,
-            background_pixel=0, override_redirect=True,
-        )  # fmt: skip
-        win.map()
-        d.sync()
-        time.sleep(0.5)
-        change_ms: list[float] = []
-        px, py = PROBE
-        for i in range(change_samples):
-            colour = (0x10 + (i * 37) % 0xE0) << 16 | (0x20 + (i * 91) % 0xD0) << 8 | (0x30 + i % 0xC0)
-            b, g, r = colour & 0xFF, (colour >> 8) & 0xFF, colour >> 16
-
-            def shows(buffer: Any, update: Any, b: int = b, g: int = g, r: int = r) -> bool:
-                return bool(buffer[py, px, 0] == b and buffer[py, px, 1] == g and buffer[py, px, 2] == r)
-
-            probe.arm(shows)
-            win.change_attributes(background_pixel=colour)
-            win.clear_area()
-            d.sync()
-            t0 = time.perf_counter()
-            t1 = probe.wait()
-            if t1 is not None:
-                change_ms.append((t1 - t0) * 1000)
-            app.processEvents()
-            time.sleep(random.uniform(0.02, 0.06))
-        win.destroy()
-        d.sync()
+        change_ms = _measure_changes(screen.display, viewer, app, change_samples)
 
         # -- key press -> echo in the viewer -------------------------------------------------------------
         log("measuring key press to echo")
@@ -294,6 +387,22 @@ def run(
         time.sleep(idle_seconds)
         c1, t1 = proc.cpu_times(), time.perf_counter()
         idle_cpu = ((c1.user - c0.user) + (c1.system - c0.system)) / (t1 - t0) * 100
+        load_average = os.getloadavg()[0]
+
+        # -- the same change on a 10 Mbit/s link, a video playing ------------------------------------------
+        log("measuring screen changes on a 10 Mbit/s link with a video playing (automatic quality)")
+        viewer.stop()  # one host on the screen at a time: the first would encode the video too
+        limited_port = _free_port()
+        processes.append(_start_relay(limited_port, LIMITED_RATE, LIMITED_BURST))
+        _wait(lambda: _port_open(limited_port), 20, "the limited relay")
+        limited = _open_session(app, f"http://127.0.0.1:{limited_port}", screen, processes)
+        viewers.append(limited)
+        video = _VideoPlayer(screen, VIDEO_RECT, VIDEO_FPS)
+        time.sleep(limited_warmup)  # the host measures the link and finds its quality
+        before, t0 = limited.probe.updates, time.perf_counter()
+        limited_ms = _measure_changes(screen.display, limited, app, limited_samples)
+        video_fps = (limited.probe.updates - before) / (time.perf_counter() - t0)
+        state = limited.session.quality_state
         return LatencyResult(
             change_p50_ms=round(_percentile(change_ms, 50), 2),
             change_p99_ms=round(_percentile(change_ms, 99), 2),
@@ -304,11 +413,22 @@ def run(
             idle_cpu_pct=round(idle_cpu, 2),
             change_samples=len(change_ms),
             key_samples=len(key_ms),
-            load_average=round(os.getloadavg()[0], 2),
+            load_average=round(load_average, 2),
+            limited_link_mbit=LIMITED_RATE * 8 / 1e6,
+            limited_change_p50_ms=round(_percentile(limited_ms, 50), 2),
+            limited_change_p99_ms=round(_percentile(limited_ms, 99), 2),
+            limited_video_fps=round(video_fps, 1),
+            limited_quality="?" if state is None else state.quality.value,
+            limited_throughput_mbit=float("nan")
+            if state is None or state.throughput is None
+            else round(state.throughput * 8 / 1e6, 2),
+            limited_change_samples=len(limited_ms),
         )
     finally:
-        if session is not None:
-            session.stop("benchmark done", timeout=3)
+        if video is not None:
+            video.close()
+        for each in viewers:
+            each.stop()
         for proc_ in reversed(processes):
             if proc_.poll() is None:
                 proc_.terminate()
@@ -367,17 +487,26 @@ def _port_open(port: int) -> bool:
 
 
 def main(argv: Sequence[str]) -> int:
-    """``opensupport bench latency [--json] [--changes N] [--keys N]``; returns the exit code."""
+    """``opensupport bench latency [--json] [--changes N] [--keys N] [--limited-changes N]``; returns the exit
+    code."""
     parser = argparse.ArgumentParser(prog="opensupport bench latency", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--changes", type=int, default=200, help="screen-change samples (default 200)")
     parser.add_argument("--keys", type=int, default=40, help="key-echo samples (default 40)")
+    parser.add_argument(
+        "--limited-changes",
+        type=int,
+        default=100,
+        help="screen-change samples on the 10 Mbit/s link (default 100)",
+    )
     args = parser.parse_args(list(argv))
     # A terminated benchmark still ends its Xvfb, relay, host and browser (the finally in run()).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     log: Callable[[str], None] = (lambda _: None) if args.json else (lambda m: print(f"  {m}", flush=True))
     try:
-        result = run(change_samples=args.changes, key_samples=args.keys, log=log)
+        result = run(
+            change_samples=args.changes, key_samples=args.keys, limited_samples=args.limited_changes, log=log
+        )
     except RuntimeError as exc:
         print(f"opensupport bench latency: {exc}", file=sys.stderr)
         return 1
@@ -392,10 +521,19 @@ def main(argv: Sequence[str]) -> int:
         ("  (Chromium's own repaints per second)", f"{result.browser_paint_fps:.1f}", ""),
         ("  (host CPU while scrolling)", f"{result.scroll_host_cpu_pct:.0f} % of a core", ""),
         ("host CPU, idle screen", f"{result.idle_cpu_pct:.2f} % of a core", "<= 3 %"),
+        ("10 Mbit/s + video: screen change, p50", f"{result.limited_change_p50_ms:.1f} ms", "< 100 ms"),
+        ("10 Mbit/s + video: screen change, p99", f"{result.limited_change_p99_ms:.1f} ms", ""),
+        ("  (updates per second while the video plays)", f"{result.limited_video_fps:.1f}", ""),
+        (
+            "  (quality, link as the host measures them)",
+            f"{result.limited_quality}, {result.limited_throughput_mbit:.1f} Mbit/s",
+            "",
+        ),
     ]
     for name, value, target in rows:
         print(f"{name:<44} {value:>16}   " + (f"target {target}" if target else ""))
     print(
-        f"({result.change_samples} change and {result.key_samples} key samples; load average {result.load_average})"
+        f"({result.change_samples} change, {result.key_samples} key and {result.limited_change_samples} limited"
+        f" change samples; load average {result.load_average})"
     )
     return 0

@@ -114,7 +114,7 @@ PING_INTERVAL, STATE_INTERVAL = 1.0, 1.0
 #: Period of the driver's timer on the link's loop (seconds).
 TICK = 0.25
 
-_PING = struct.Struct(">4sQ")
+_PING = struct.Struct(">4sQ?")
 _PING_TAG = b"bw01"  # our pings' payloads; the viewer's own pings never reach the host's handler
 
 
@@ -235,12 +235,14 @@ class LinkBudget:
             self._estimate = None  # recomputed from the window
         self._decide(now)
 
-    def rtt_sample(self, seconds: float) -> None:
-        """A ping's round trip."""
+    def rtt_sample(self, seconds: float, *, idle: bool) -> None:
+        """A ping's round trip; ``idle``: no frame was in flight when it left (only such a ping measures
+        the base: one sent behind a frame waits for it in the socket buffers on the way)."""
         if not 0 <= seconds < 60:
             return
         now = self._clock()
-        self._rtts.append((now, seconds))
+        if idle:
+            self._rtts.append((now, seconds))
         self._recent_rtts.append(seconds)
         self._decide(now)
 
@@ -260,7 +262,8 @@ class LinkBudget:
 
     @property
     def base_rtt(self) -> float:
-        """The smallest round trip of the last RTT_WINDOW seconds (0 before any)."""
+        """The smallest round trip of the last RTT_WINDOW seconds measured with no frame in flight (0
+        before any)."""
         return min((rtt for _, rtt in self._rtts), default=0.0)
 
     @property
@@ -318,6 +321,8 @@ class LinkBudget:
 
     def _queued(self) -> bool:
         """Both latest round trips RTT_QUEUE above the base: a queue in the network, not a hiccup."""
+        if not self._rtts:
+            return False  # no base: a long path is not a queue
         base = self.base_rtt
         return len(self._recent_rtts) == 2 and all(rtt > base + RTT_QUEUE for rtt in self._recent_rtts)
 
@@ -413,8 +418,8 @@ class BudgetDriver:
                 self._report(force=True)
                 return True
             case Pong(payload=payload) if len(payload) == _PING.size and payload[:4] == _PING_TAG:
-                (_, sent) = _PING.unpack(payload)
-                self.budget.rtt_sample((time.monotonic_ns() - sent) / 1e9)
+                (_, sent, idle) = _PING.unpack(payload)
+                self.budget.rtt_sample((time.monotonic_ns() - sent) / 1e9, idle=idle)
                 return True
         return False
 
@@ -441,7 +446,8 @@ class BudgetDriver:
         now = self._clock()
         if self.link.established and now - self._last_ping >= PING_INTERVAL:
             self._last_ping = now
-            self.link.send(Ping(_PING.pack(_PING_TAG, time.monotonic_ns())))
+            idle = self.budget.in_flight_bytes == 0
+            self.link.send(Ping(_PING.pack(_PING_TAG, time.monotonic_ns(), idle)))
         self.budget.poll()
         self._report()
         asyncio.get_running_loop().call_later(TICK, self._tick)

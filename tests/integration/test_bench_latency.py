@@ -15,7 +15,15 @@ pytestmark = pytest.mark.xvfb
 def test_bench_latency_measures_every_figure() -> None:
     from opensupport.benchmarks.latency import run
 
-    result = run(change_samples=5, key_samples=3, scroll_seconds=1.0, idle_seconds=1.0, log=lambda _: None)
+    result = run(
+        change_samples=5,
+        key_samples=3,
+        scroll_seconds=1.0,
+        idle_seconds=1.0,
+        limited_samples=3,
+        limited_warmup=1.0,
+        log=lambda _: None,
+    )
     # Every sample arrived (a change that never reached the viewer's framebuffer would be missing).
     assert result.change_samples == 5 and result.key_samples == 3
     for value in (result.change_p50_ms, result.change_p99_ms, result.key_p50_ms):
@@ -23,6 +31,13 @@ def test_bench_latency_measures_every_figure() -> None:
     assert result.change_p50_ms <= result.change_p99_ms
     assert result.scroll_fps > 0 and result.browser_paint_fps > 0  # Chromium scrolled and frames arrived
     assert 0 <= result.idle_cpu_pct < 100
+    # The 10 Mbit/s run with the video: every change arrived, the video's frames reached the viewer, the
+    # host reported its quality and a measured throughput.
+    assert result.limited_change_samples == 3 and result.limited_link_mbit == 10.0
+    assert math.isfinite(result.limited_change_p50_ms) and result.limited_change_p50_ms > 0
+    assert result.limited_video_fps > 0
+    assert result.limited_quality in {"lossless", "high", "balanced", "low"}
+    assert math.isfinite(result.limited_throughput_mbit) and result.limited_throughput_mbit > 0
 
 
 def test_bench_latency_help_names_the_json_keys() -> None:
