@@ -32,6 +32,7 @@ class Host:
 
     def __init__(self, xserver: XServer, config_home: Path, argv: list[str]) -> None:
         env = {**xserver.env(), "PYTHONUNBUFFERED": "1", "XDG_CONFIG_HOME": str(config_home)}
+        self.config_home = config_home
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def kill(self) -> tuple[str, str]:
@@ -46,6 +47,11 @@ def exec_argv(entry: Path) -> list[str]:
     lines = [line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith("Exec=")]
     assert len(lines) == 1, lines
     return [arg.replace("%%", "%") for arg in shlex.split(lines[0][len("Exec=") :])]
+
+
+def exec_argv_from(credential: Path) -> list[str]:
+    """The Exec line of the entry that names ``credential``."""
+    return exec_argv(credential.parent.parent.parent / "autostart" / "opensupport-comeback.desktop")
 
 
 @pytest.fixture
@@ -207,3 +213,60 @@ def test_auto_reconnect_off_refuses_and_hides(
     assert answer["id"] == 77 and answer["tool"] == "auto_reconnect" and "switched off" in answer["reason"]
     assert not (tmp_path / "config").exists() or not any((tmp_path / "config").rglob("*.desktop"))
     assert session.link.established and host.proc.poll() is None
+
+
+def _restart_and_kill(viewer: Viewer, host: Host, wait: float | None = None) -> tuple[Path, str]:
+    """The agent restarts the PC; the host dies. Returns the entry's credential and the comeback code."""
+    reboot = viewer.session.reboot
+    assert reboot is not None
+    if wait is not None:
+        reboot.wait = wait
+    reboot.confirm = lambda parent, question: True
+    assert reboot.restart()
+    wait_until(lambda: viewer.pump() or reboot.answer is not None, 20, "the host's answer")
+    host.kill()
+    credential = Path(exec_argv(next(Path(host.config_home, "autostart").iterdir()))[-1])
+    return credential, json.loads(credential.read_text())["code"]
+
+
+def test_a_wrong_code_on_the_comeback_is_counted_and_the_real_host_still_gets_in(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any, tmp_path: Path, hosts: Any, viewers: Any
+) -> None:
+    viewer, host, _ = _start(
+        xserver, shared_relay, qapp, tmp_path, hosts, viewers, "--reboot-command", "true"
+    )
+    credential, comeback = _restart_and_kill(viewer, host)
+    link = viewer.session.link
+    wait_until(
+        lambda: viewer.pump() or link.code.routing_id == comeback.split("-")[0], 10, "the comeback wait"
+    )
+    # Someone who knows the comeback's routing id but not its secret tries to pose as the host.
+    routing_id, secret = comeback.rsplit("-", 1)
+    wrong = f"{routing_id}-{(int(secret) + 1) % 10**8:08d}"
+    argv = [sys.executable, "-m", "opensupport", "host", "--headless", "--server", shared_relay.url]
+    impostor = Host(xserver, tmp_path / "other", [*argv, "--code", wrong, "--display", xserver.display])
+    _, err = impostor.proc.communicate(timeout=30)
+    assert impostor.proc.returncode == 1 and "the session code is wrong" in err.decode()
+    wait_until(lambda: viewer.pump() or link.guard.failures == 1, 10, "the viewer to count the wrong try")
+    assert not viewer.session.ended.is_set()
+    # The restarted customer's PC then comes back with the right code (and a changed screen).
+    window = SolidWindow(xserver.display, 500, 300, 90, 70, 0x5566EE)
+    try:
+        hosts.append(Host(xserver, tmp_path / "config", exec_argv_from(credential)))
+        assert_screen_matches(xserver, viewer, timeout=30)
+        fb = viewer.framebuffer()
+        assert fb is not None and tuple(fb[330, 540, :3]) == (0xEE, 0x66, 0x55)
+    finally:
+        window.close()
+    assert not credential.exists()
+
+
+def test_a_pc_that_does_not_come_back_ends_the_wait(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any, tmp_path: Path, hosts: Any, viewers: Any
+) -> None:
+    viewer, host, _ = _start(
+        xserver, shared_relay, qapp, tmp_path, hosts, viewers, "--reboot-command", "true"
+    )
+    _restart_and_kill(viewer, host, wait=2.0)
+    wait_until(lambda: viewer.pump() or viewer.session.ended.is_set(), 30, "the viewer to give up")
+    assert viewer.session.error is not None and "did not come back" in str(viewer.session.error)
