@@ -7,6 +7,8 @@ the host cannot use is an :class:`X11Unavailable`.
 
 from __future__ import annotations
 
+from opensupport.protocol.input_model import InvalidInput
+
 
 class HostError(Exception):
     """Base class of every error raised by ``opensupport.host``."""
@@ -20,8 +22,9 @@ class InputError(HostError):
     """An input event could not be replayed (the display refused it, or no keycode can type it)."""
 
 
-class InvalidInputEvent(InputError, ValueError):
-    """An input event with a malformed or out-of-range field: it never reaches the display."""
+class InvalidInputEvent(InputError, InvalidInput):
+    """An input event with a malformed or out-of-range field: it never reaches the display (the shared
+    input model's :class:`~opensupport.protocol.input_model.InvalidInput`, raised by the host)."""
 
 
 class X11Unavailable(CaptureError, InputError):
