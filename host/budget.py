@@ -114,8 +114,10 @@ PING_INTERVAL, STATE_INTERVAL = 1.0, 1.0
 #: Period of the driver's timer on the link's loop (seconds).
 TICK = 0.25
 
-_PING = struct.Struct(">4sQ?")
+_PING = struct.Struct(">4sQ")
 _PING_TAG = b"bw01"  # our pings' payloads; the viewer's own pings never reach the host's handler
+#: Pings awaiting their answer; an answer to none of them (a modified viewer's forgery) is ignored.
+MAX_OUTSTANDING_PINGS = 8
 
 
 class InvalidQualityMode(HostError, ValueError):
@@ -377,6 +379,8 @@ class BudgetDriver:
         self._recheck: asyncio.TimerHandle | None = None
         self._ticking = False
         self._last_ping = -1e9
+        #: the pings sent and not answered yet: send time (ns) -> nothing was in flight when it left
+        self._pings: dict[int, bool] = {}
         self._last_report = -1e9
         self._reported: BudgetState | None = None
         #: malformed ``quality.mode`` messages ignored
@@ -418,8 +422,10 @@ class BudgetDriver:
                 self._report(force=True)
                 return True
             case Pong(payload=payload) if len(payload) == _PING.size and payload[:4] == _PING_TAG:
-                (_, sent, idle) = _PING.unpack(payload)
-                self.budget.rtt_sample((time.monotonic_ns() - sent) / 1e9, idle=idle)
+                (_, sent) = _PING.unpack(payload)
+                idle = self._pings.pop(sent, None)
+                if idle is not None:
+                    self.budget.rtt_sample((time.monotonic_ns() - sent) / 1e9, idle=idle)
                 return True
         return False
 
@@ -446,8 +452,11 @@ class BudgetDriver:
         now = self._clock()
         if self.link.established and now - self._last_ping >= PING_INTERVAL:
             self._last_ping = now
-            idle = self.budget.in_flight_bytes == 0
-            self.link.send(Ping(_PING.pack(_PING_TAG, time.monotonic_ns(), idle)))
+            sent = time.monotonic_ns()
+            if self.link.send(Ping(_PING.pack(_PING_TAG, sent))):
+                self._pings[sent] = self.budget.in_flight_bytes == 0
+                while len(self._pings) > MAX_OUTSTANDING_PINGS:  # lost with a dropped transport
+                    del self._pings[next(iter(self._pings))]
         self.budget.poll()
         self._report()
         asyncio.get_running_loop().call_later(TICK, self._tick)

@@ -9,6 +9,8 @@ host skips frames instead of queueing them (counted on what reaches the viewer).
 from __future__ import annotations
 
 import json
+import struct
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +23,7 @@ from opensupport.host.budget import InvalidQualityMode, parse_mode
 from opensupport.host.capture import X11Capture
 from opensupport.host.session import HostSession
 from opensupport.link.topics import TOPIC_QUALITY_MODE, QualityMode
-from opensupport.protocol import ControlMessage, SessionCode
+from opensupport.protocol import ControlMessage, Pong, SessionCode
 
 pytestmark = pytest.mark.xvfb
 
@@ -116,6 +118,12 @@ def test_a_malformed_mode_is_refused_and_changes_nothing(xserver: XServer, sessi
         session.mode(data)
     wait_until(lambda: budget.refused == len(bad), 10, "the refusals")
     assert budget.budget.mode is QualityMode.LOW and budget.quality is Quality.LOW
+    # Answers to pings the host never sent, in its own payload format, claiming a 5 s round trip.
+    for _ in range(200):
+        session.viewer.send(Pong(b"bw01" + struct.pack(">Q", time.monotonic_ns() - 5_000_000_000)))
+    session.viewer.send(ControlMessage(TOPIC_QUALITY_MODE, b"bogus"))  # a marker behind them
+    wait_until(lambda: budget.refused == len(bad) + 1, 10, "the marker")
+    assert budget.budget.rtt is None or budget.budget.rtt < 1.0
     # The session goes on: a change on the screen still reaches the viewer, exactly.
     window = SolidWindow(xserver.display, 300, 200, 160, 100, 0xAA3311)
     try:
