@@ -166,3 +166,29 @@ def test_a_failing_restart_command_removes_the_entry(config_home: Path) -> None:
 
 def test_other_events_are_not_taken() -> None:
     assert not HostReboot(["--headless"]).handle(ControlMessage("tool.x", b"{}"), None, lambda e: None)
+
+
+def test_manual_reboot_asks_the_customer_and_runs_nothing(config_home: Path, tmp_path: Path) -> None:
+    sent, asked = _Sent(), []
+    ran = tmp_path / "ran"
+    reboot = HostReboot(["--headless"], command=["touch", str(ran)], ask_restart=asked.append)
+    assert reboot.handle(_request(), policy_from_options({"manual_reboot": True}), sent)
+    topic, body = sent.body()
+    assert topic == "reboot.result" and body["mode"] == "manual" and body["error"] is None
+    assert asked and "restart this PC now" in asked[0]
+    assert not ran.exists()
+    assert autostart_entry().exists()  # kept for the customer's restart
+    credential = Path(_exec(autostart_entry())[-1])
+    assert json.loads(credential.read_text())["code"] == "ABCDEF-12345678"
+
+
+def test_an_unwritable_config_home_is_reported_not_rebooted(config_home: Path, tmp_path: Path) -> None:
+    config_home.write_text("a file where the folder should be")
+    sent = _Sent()
+    ran = tmp_path / "ran"
+    assert HostReboot(["--headless"], command=["touch", str(ran)]).handle(
+        _request(), policy_from_options({}), sent
+    )
+    topic, body = sent.body()
+    assert topic == "reboot.result" and "could not be written" in body["error"]
+    assert not ran.exists()  # no restart without the way back
