@@ -100,6 +100,8 @@ class AgentScreenShare:
         #: the reverse host of the current offer, once the customer's applet accepted it
         self.host: HostSession | None = None
         self.status = AgentScreenStatus(AgentScreenState.IDLE)
+        #: the latest reverse stream's capture (``AgentMonitorCapture``), once it opened
+        self.capture: Any = None
         self._closed = False
 
     # -- the agent (any thread) -----------------------------------------------------------------------------
@@ -201,9 +203,22 @@ class AgentScreenShare:
             if status.ended is not None:
                 self._host_ended(offer, status.ended)
 
-        # No policy: the reverse stream carries no tools, only the screen and (if allowed) input.
+        def open_pinned(display: str | None, monitor: int) -> Any:
+            from .agent_capture import open_agent_capture
+
+            capture = open_agent_capture(display, monitor)
+            self.capture = capture
+            return capture
+
+        # No policy: the reverse stream carries no tools, only the screen and (if allowed) input. The
+        # capture is pinned to the agent's monitor: the customer cannot switch to another one.
         return factory(
-            self._server, offer.code, display=self.display, view_only=view_only, on_status=on_status
+            self._server,
+            offer.code,
+            display=self.display,
+            view_only=view_only,
+            on_status=on_status,
+            open_capture_backend=open_pinned,
         )
 
     def _start_host(self, offer: AgentScreenOffer, host: HostSession) -> None:

@@ -58,11 +58,18 @@ class AgentScreenWindow(ViewerWindow):
         bar.addWidget(self.close_button)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.insertToolBarBreak(self.toolbar)
+        self._hide_tool(self.monitor_button)  # the agent shows one monitor (viewer/agent_capture.py)
         if not control:  # the agent's host drops input anyway; the window does not pretend otherwise
             self.set_view_only(True)
             self.view_only_action.setVisible(False)
-            self.send_keys_button.setVisible(False)
+            self._hide_tool(self.send_keys_button)
         self.resize(1024, 700)
+
+    def _hide_tool(self, widget: QWidget) -> None:
+        # A widget in a tool bar is shown by its action: hiding the widget alone does not hide it.
+        for action in self.toolbar.actions():
+            if self.toolbar.widgetForAction(action) is widget:
+                action.setVisible(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window ends the agent's screen (the agent is told)."""

@@ -132,7 +132,7 @@ def _press(sink: Any, *keysyms: int) -> None:
 
 
 def test_the_customer_sees_the_agents_screen_view_only(call: Any, agent_x: XServer, tmp_path: Path) -> None:
-    from opensupport.viewer.events import PointerMove
+    from opensupport.viewer.events import PointerMove, SelectMonitor
     from opensupport.viewer.reverse import AgentScreenState
 
     c = call()
@@ -156,8 +156,13 @@ def test_the_customer_sees_the_agents_screen_view_only(call: Any, agent_x: XServ
         wait_until(
             lambda: np.array_equal(c.customer_framebuffer()[..., :3], agent_x.grab(0)[..., :3]), 10, "screen"
         )
+        # A modified applet asks for the agent's other monitor: the agent's capture refuses it.
+        c.shown.session.sink.send(SelectMonitor(1))
+        wait_until(lambda: c.share.capture is not None and c.share.capture.refused == 1, 10, "the refusal")
         marker.recolour(0x3355CC)
         wait_until(lambda: _shows(c, 100, 80, 200, 150, (0xCC, 0x55, 0x33)), 10, "the change")
+        assert c.customer_framebuffer().shape == (600, 800, 4)  # still the agent's first monitor
+        assert not shown.monitor_button.isVisible() and not shown.send_keys_button.isVisible()
 
         # A modified applet sends input anyway: the agent's host drops it.
         sink = c.shown.session.sink
@@ -189,6 +194,7 @@ def test_with_control_the_customer_types_into_the_agents_xterm(
         wait_until(lambda: c.pump() or c.shown.session.link.established, 20, "the reverse stream")
         assert c.share.status.control and not c.shown.window.model.view_only
         assert "control" in c.shown.window.notice.text()
+        assert c.shown.window.send_keys_button.isVisible()  # Ctrl+Alt+Del and the like for the customer
         sink = c.shown.session.sink
         sink.send(PointerMove(xterm.x + 60, xterm.y + 40))  # no window manager: focus follows
         _type(sink, "typed by the customer")

@@ -37,7 +37,10 @@ class FakeHost:
 
     made: ClassVar[list[FakeHost]] = []
 
-    def __init__(self, server: str, code: Any, *, display: Any, view_only: bool, on_status: Any) -> None:
+    def __init__(
+        self, server: str, code: Any, *, display: Any, view_only: bool, on_status: Any, **others: Any
+    ) -> None:
+        self.others = others
         self.server, self.code, self.display, self.view_only = server, code, display, view_only
         self.on_status = on_status
         self.started = threading.Event()
@@ -141,3 +144,49 @@ def test_refusals_and_stops() -> None:
     assert host.stopped.wait(5) and share.status.state is AgentScreenState.IDLE
     share.handle(accepted_message(offer.id, False))
     assert FakeHost.made[-1] is host  # nothing starts after the end
+
+
+def test_the_agents_capture_stays_on_the_agents_monitor() -> None:
+    import numpy as np
+    import pytest
+    from opensupport.host.capture import CaptureBackend, Monitor, Rect
+    from opensupport.host.errors import CaptureError
+    from opensupport.viewer.agent_capture import AgentMonitorCapture
+
+    class TwoMonitors(CaptureBackend):
+        def __init__(self) -> None:
+            self.all = [Monitor(0, "left", 0, 0, 800, 600, True), Monitor(1, "right", 800, 0, 640, 480)]
+            self.current = self.all[0]
+            self.closed = False
+
+        def monitors(self) -> list[Monitor]:
+            return list(self.all)
+
+        @property
+        def monitor(self) -> Monitor:
+            return self.current
+
+        def select_monitor(self, index: int) -> Monitor:
+            self.current = self.all[index]
+            return self.current
+
+        def grab(self) -> Any:
+            return np.zeros((self.current.height, self.current.width, 4), np.uint8)
+
+        def wait_for_change(self, timeout: float) -> list[Rect]:
+            return []
+
+        def close(self) -> None:
+            self.closed = True
+
+    backend = TwoMonitors()
+    capture = AgentMonitorCapture(backend)
+    assert capture.select_monitor(0) == backend.all[0]  # the same monitor: nothing changes
+    with pytest.raises(CaptureError):
+        capture.select_monitor(1)
+    with pytest.raises(CaptureError):
+        capture.share_area(Rect(0, 0, 10, 10))
+    assert capture.refused == 2 and backend.current == backend.all[0]
+    assert capture.grab().shape == (600, 800, 4) and len(capture.monitors()) == 2
+    capture.close()
+    assert backend.closed
