@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import math
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -339,6 +340,9 @@ class MonitorLayout:
 
 #: Largest cursor image accepted (the protocol's bound).
 MAX_CURSOR_SIDE = 128
+#: How many of the agent's latest pointer points are told apart from the customer's moves (a round trip
+#: of pointer events at 60 a second is far fewer).
+AGENT_POINTS_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -367,9 +371,10 @@ class DisplayModel:
     """Everything the remote-screen widget shows, without Qt: framebuffer, layout, meter, view-only.
 
     The host's pointer travels as its own messages (shape and position). While the agent controls the
-    host, the local pointer takes the remote shape and the host's position is not drawn (it follows the
-    agent's pointer, a round trip late). In view-only mode the remote pointer is drawn where the host
-    says it is, so that the agent sees where the customer points.
+    host, the local pointer takes the remote shape and the host's position is not drawn where the agent
+    put it (it follows the agent's pointer, a round trip late); with 마우스 추적 on, a position the agent
+    did not send recently is the customer's own move and is drawn. In view-only mode the remote pointer
+    is drawn where the host says it is, so that the agent sees where the customer points.
     """
 
     def __init__(
@@ -388,10 +393,20 @@ class DisplayModel:
         self.cursor_image: CursorImage | None = None
         #: Where the host's pointer is (frame pixels), None while hidden or unknown.
         self.cursor_position: tuple[int, int] | None = None
+        #: 마우스 추적 as the host announced it: the customer's own pointer moves arrive.
+        self.cursor_tracking = False
+        #: The points the agent's last pointer events went to (frame pixels): a host position among them
+        #: is the agent's own move coming back.
+        self.agent_points: deque[tuple[int, int]] = deque(maxlen=AGENT_POINTS_KEPT)
 
     def draws_remote_cursor(self) -> bool:
-        """Whether the widget draws the host's pointer itself (view-only mode, shape and position known)."""
-        return self.view_only and self.cursor_image is not None and self.cursor_position is not None
+        """Whether the widget draws the host's pointer itself: shape and position known, and view-only,
+        or 마우스 추적 on and the position not one the agent's own pointer sent recently."""
+        if self.cursor_image is None or self.cursor_position is None:
+            return False
+        if self.view_only:
+            return True
+        return self.cursor_tracking and self.cursor_position not in self.agent_points
 
     def cursor_origin(self, t: ViewTransform | None = None) -> tuple[int, int] | None:
         """The widget point where the drawn remote pointer's top-left corner goes (its hot spot lands on

@@ -90,6 +90,8 @@ class InputController:
             self.suppressed += 1
             return False
         self.sink.send(event)
+        if isinstance(event, PointerMove | ButtonPress | ButtonRelease | Wheel):
+            self.model.agent_points.append((event.x, event.y))  # the host's pointer will come back here
         return True
 
     def _modifiers(self) -> Modifier:

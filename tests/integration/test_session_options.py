@@ -134,6 +134,7 @@ def test_mouse_tracking_off_sends_no_pointer_moves_until_the_agent_switches_it_o
     wait_until(lambda: any((m.x, m.y) == (321, 234) for m in moves()), 10, "the pointer's move")
     wait_until(lambda: viewer.pump() or window.model.cursor_position == (321, 234), 10, "the model")
     assert window.tracking_action.isChecked()
+    assert not window.model.view_only and window.model.draws_remote_cursor()  # the customer's own move
 
     window.tracking_action.trigger()  # and off again: the customer's pointer disappears from the viewer
     wait_until(lambda: viewer.pump() or not live.host.cursor_tracking, 10, "the host to stop tracking")

@@ -80,3 +80,40 @@ def test_the_transfer_window_docks_or_floats(app: QApplication) -> None:
     assert not dock.isFloating() and panel.window() is window
     assert window.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea
     window.close()
+
+
+def test_under_control_with_tracking_the_customers_own_moves_are_drawn_not_the_agents(
+    app: QApplication,
+) -> None:
+    import numpy as np
+    from opensupport.viewer.decode import FrameUpdate
+    from opensupport.viewer.display import CursorImage, DisplayModel, ViewMode
+    from opensupport.viewer.input import InputController
+    from opensupport.viewer.ui.screen import RemoteScreen
+    from viewer_helpers import RecordingSink, grab_pixels
+
+    frame = np.zeros((60, 80, 4), np.uint8)
+    frame[..., 1] = 200  # green
+    frame[..., 3] = 255
+    model = DisplayModel(mode=ViewMode.ONE_TO_ONE)
+    screen = RemoteScreen(InputController(model, RecordingSink()))
+    screen.resize(80, 60)
+    screen.show()
+    model.store.apply(frame, [])
+    screen.on_frame_update(FrameUpdate(1, ((0, 0, 80, 60),), True, 80, 60, 0))
+    red = np.zeros((4, 4, 4), np.uint8)
+    red[...] = (0, 0, 255, 255)
+    screen.set_cursor_shape(CursorImage(4, 4, 0, 0, red.tobytes()))
+
+    def red_at(x: int, y: int) -> bool:
+        return bool((grab_pixels(screen)[y : y + 4, x : x + 4, :3] == (0, 0, 255)).all())
+
+    screen.set_cursor_position(30, 20)  # the customer moved it, tracking off: nothing drawn
+    assert not red_at(30, 20)
+    model.cursor_tracking = True
+    screen.set_cursor_position(31, 21)  # the customer's own move: drawn
+    assert red_at(31, 21)
+    screen.controller.pointer_move(50, 40)  # the agent's move comes back from the host: not drawn twice
+    screen.set_cursor_position(50, 40)
+    assert not red_at(50, 40) and not red_at(31, 21)
+    screen.close()

@@ -259,6 +259,7 @@ class ViewerWindow(QMainWindow):
         customer's pointer is no longer drawn (the agent's own pointer stays)."""
         self.tracking_action.setEnabled(True)
         self.tracking_action.setChecked(on)
+        self.model.cursor_tracking = on
         if not on:
             self.remote_screen.set_cursor_position(0, 0, False)
 
