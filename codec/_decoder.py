@@ -19,6 +19,7 @@ from . import _format, _native
 from ._encoder import WINDOW_LOG
 from ._errors import CodecError
 from ._native import Frame
+from ._video import VideoDecoder
 
 
 class Rect(NamedTuple):
@@ -31,7 +32,7 @@ class Rect(NamedTuple):
 
 
 #: Names of the op codes (codec/FORMAT.md), for ``Decoder.last_ops``.
-OP_NAMES = {1: "copy", 2: "solid", 3: "raw", 4: "delta", 5: "palette", 6: "cache"}
+OP_NAMES = {1: "copy", 2: "solid", 3: "raw", 4: "delta", 5: "palette", 6: "cache", 8: "video"}
 
 
 #: Largest frame a decoder accepts by default (two 8K screens side by side); ``Decoder(max_pixels=...)``.
@@ -75,6 +76,8 @@ class Decoder:
         # The content cache (FORMAT.md): at most CACHE_SLOTS tiles of 16 KiB, 32 MiB; its pages are only
         # taken from the system as slots are first written.
         self._cache = _native.TileCache()
+        # The H.264 stream of the VIDEO ops (version 3), from its first access unit to the next keyframe.
+        self._video: VideoDecoder | None = None
 
     def _check_pixels(self, width: int, height: int) -> None:
         if width * height > self._max_pixels:
@@ -143,13 +146,17 @@ class Decoder:
             return self._fb, []
         assert self._writer is not None  # a keyframe was decoded, so there is a stream
         cache = self._cache if header.version >= 2 else None
+        video = header.version >= 3
+        picture: Frame | None = None
         try:
             payload = self._decompress(self._writer, self._sink, compressed, header.payload_size)
-            _native.apply_update(self._fb, payload, apply=False, cache=cache)
+            op = _native.check_update(self.width, self.height, payload, cache, keyframe=False, video=video)
+            if op is not None:
+                picture = self._decode_video(op)
         except CodecError:
             self._needs_keyframe = True
             raise
-        ops = _native.apply_update(self._fb, payload, apply=True, cache=cache)
+        ops = _native.apply_update(self._fb, payload, apply=True, cache=cache, video=video, picture=picture)
         self._sequence = header.sequence
         return self._fb, self._record(ops)
 
@@ -175,12 +182,30 @@ class Decoder:
             target = self._blank(header.width, header.height)
         # Validated: from here nothing can fail, so the old stream and its cache can be let go.
         self._cache.reset()
+        self._video = None  # a keyframe carries no VIDEO op; the next one starts a new stream
         ops = _native.apply_update(target, payload, apply=True, cache=cache)
         self._fb = target
         self._writer, self._sink = writer, sink
         self._sequence = header.sequence
         self._needs_keyframe = False
         return self._fb, self._record(ops)
+
+    def _decode_video(self, op: _native.VideoOp) -> Frame:
+        """The picture of a validated VIDEO op, decoded before anything is written: a corrupt access unit
+        leaves the framebuffer as it was (and the H.264 stream out of step, like the zstd stream)."""
+        if op.new_stream:
+            self._video = None
+            self._video = VideoDecoder(op.w, op.h)
+        elif self._video is None or (self._video.width, self._video.height) != (op.w, op.h):
+            raise CodecError(f"VIDEO op of {op.w}x{op.h} continues no H.264 stream of that size")
+        picture: Frame = np.empty((op.h, op.w, 4), dtype=np.uint8)
+        try:
+            if self._video.decode_into(op.access_unit, picture, 0, 0) != op.picture_hash:
+                raise CodecError("VIDEO picture differs from the encoder's (corrupt access unit)")
+        except CodecError:
+            self._video = None
+            raise
+        return picture
 
     def _record(self, ops: _native.Rects) -> list[Rect]:
         self._last_ops = [(OP_NAMES[kind], Rect(x, y, w, h)) for kind, x, y, w, h in ops.tolist()]

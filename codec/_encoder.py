@@ -12,6 +12,7 @@ frames costs little. A keyframe resets the stream and sends every tile.
 from __future__ import annotations
 
 import struct
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -22,6 +23,7 @@ from . import _format, _native
 from ._errors import CodecError
 from ._native import Frame, Rects
 from ._quality import Quality
+from ._video import VideoEncoder
 
 #: Tile edge in pixels, chosen by measurement (codec/FORMAT.md, "Choices measured").
 DEFAULT_TILE = 64
@@ -43,6 +45,25 @@ _STORE = struct.Struct("<BHH")  # code, x, y
 #: stored: it does not come back, and storing cost +0.8 ms encode and +0.3 ms decode per video frame.
 #: Three pages shown in turn still get stored (FORMAT.md, "Content cache").
 STORE_STREAK = 4
+
+_VIDEO = struct.Struct("<BHHHHBIQ")  # code, x, y, w, h, flags, access unit length, picture hash
+
+#: Lossy regions (FORMAT.md, "Lossy regions"). A tile is a picture when it changed in at least
+#: LOSSY_MIN_CHANGES of the last 8 frames, has at least LOSSY_MIN_COLOURS colours among its samples and
+#: at most LOSSY_MAX_FLAT of them equal to their left neighbour; measured on the corpus, the video's
+#: tiles are pictures (135 of 144) and no tile of the browser, terminal, pager, drag or page scenarios is.
+LOSSY_MIN_CHANGES = 1
+LOSSY_MIN_COLOURS = 48
+LOSSY_MAX_FLAT = 0.5
+#: A region becomes lossy with at least this many picture tiles, making up at least half of the
+#: connected changing tiles around them (a small animated icon stays exact).
+LOSSY_MIN_TILES = 4
+#: A lossy region whose source stops changing is refined to exact pixels after this many unchanged frames
+#: or this many seconds, whichever comes first ("within a second").
+REFINE_FRAMES = 12
+REFINE_SECONDS = 0.5
+#: x264 constant-quality factor per quality (FORMAT.md, "Choices measured").
+CRF = {Quality.HIGH: 18, Quality.BALANCED: 21, Quality.LOW: 28}
 
 #: With ``threads=2``, updates of at least this many changed pixels are packed in two halves.
 _PARALLEL_PIXELS = 1 << 18
@@ -114,9 +135,7 @@ class Encoder:
     def quality(self) -> Quality:
         """How hard regions that look like video may be compressed (``Quality``; default ``LOSSLESS``,
         every frame exact). A change takes effect at the next ``encode``; text and UI stay exact at every
-        quality, and lossy regions still pending refinement are refined after a switch to ``LOSSLESS``.
-
-        API first: until the lossy tile kinds land (format version 3), every quality encodes exactly."""
+        quality, and lossy regions still pending refinement are refined after a switch to ``LOSSLESS``."""
         return self._quality
 
     @quality.setter
@@ -133,6 +152,14 @@ class Encoder:
         # Updates in a row in which each cache tile was sent as pixels (see _store).
         self._streak = np.zeros(_native.tile_grid(width, height, _native.CACHE_TILE)[::-1], dtype=np.uint8)
         self._need_keyframe = True
+        # Lossy regions: each tile's change history, the running H.264 stream (None: every pixel the
+        # decoder shows is exact), the source pixels of its tiles as last seen (to tell a changing video
+        # from a still one, since the mirror there holds lossy pixels), and the frame the lossless ops are
+        # made from while it runs (the source, but the stream's rectangle as the decoder shows it).
+        self._history = np.zeros(_native.tile_grid(width, height, self._tile)[::-1], dtype=np.uint8)
+        self._stream: _Stream | None = None
+        self._src: Frame | None = None
+        self._work: Frame | None = None
 
     def resize(self, width: int, height: int) -> None:
         """Switch to frames of a new size; the next update is a keyframe that carries it."""
@@ -168,7 +195,9 @@ class Encoder:
             size = sum(len(piece) for piece in pieces)
             compressed = b"".join([self._compressor.compress(piece) for piece in pieces])
             compressed += self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
-        header = _format.Header(key, self.width, self.height, self._sequence, size)
+        # The lowest version that carries the update's ops: lossless streams stay readable by version 2.
+        version = _format.VERSION if self.last_lossy_tiles else _format.LOSSLESS_VERSION
+        header = _format.Header(key, self.width, self.height, self._sequence, size, version)
         return _format.build(header, compressed)
 
     def _all_tiles(self) -> Rects:
@@ -217,6 +246,10 @@ class Encoder:
         return [ops1, ops2], [data1, data2]
 
     def _keyframe_payload(self, frame: Frame) -> _Pieces:
+        # A keyframe is exact: it ends the lossy stream (the decoder drops its H.264 stream too).
+        self._stream = None
+        self._history.fill(0)
+        self.last_lossy_tiles = self.pending_refinement = 0
         ops, data = self._pack(frame, None, self._all_tiles())
         np.copyto(self._ref, frame)
         self._need_keyframe = False
@@ -317,10 +350,15 @@ class Encoder:
 
     def _delta_payload(self, frame: Frame) -> _Pieces:
         dirty, count = self._compare(frame)
+        video_op, access_unit = b"", b""
+        self.last_lossy_tiles = 0
+        if self._quality is not Quality.LOSSLESS or self._stream is not None:
+            video_op, access_unit, frame, dirty, count = self._lossy(frame, dirty)
+        self.pending_refinement = 0 if self._stream is None else int(self._stream.tiles.sum())
         if count == 0:
             if self._cache is not None:
                 self._streak.fill(0)
-            return [], []
+            return ([video_op], [access_unit]) if video_op else ([], [])
         fetches, stores, hashes, fetch_first = b"", b"", None, False
         jobs = np.empty((0, 3), dtype=np.int32)
         if self._cache is not None:
@@ -362,4 +400,204 @@ class Encoder:
         # Fetches come before copies when they were made first, after them otherwise: the order in which
         # the mirror saw them, so the copies read what the decoder will hold.
         first, second = (fetches, copies) if fetch_first else (copies, fetches)
+        if video_op:
+            # The VIDEO op goes first, as the mirror saw it: copies and fetches after it read its pixels.
+            return [video_op, first, second, *ops, stores], [access_unit, *data]
         return [first, second, *ops, stores], data
+
+    # --- lossy regions (FORMAT.md, "Lossy regions") -----------------------------------------------------
+
+    def _lossy(
+        self, frame: Frame, dirty: npt.NDArray[np.uint8]
+    ) -> tuple[bytes, bytes, Frame, npt.NDArray[np.uint8], int]:
+        """Classify the tiles, start, continue, grow or end the lossy stream, and encode its rectangle.
+        Returns the VIDEO op and its access unit (empty when none is sent), the frame the lossless ops are
+        to be made from, and its dirty tiles and their count."""
+        stream = self._stream
+        if stream is not None and self._quality is Quality.LOSSLESS:
+            return self._end_stream(frame, dirty)
+        changed = dirty
+        if stream is not None:
+            # Inside the stream's tiles the mirror is lossy: whether the source changed is told by the
+            # source pixels last seen there.
+            src_changed, _ = _native.compare_tiles(frame, self._src_frame(), self._tile, stream.tiles_u8)
+            changed = dirty.copy()
+            changed[stream.tiles] = src_changed[stream.tiles]
+        classes, pictures = _native.classify_tiles(
+            frame, self._tile, changed, self._history, LOSSY_MIN_CHANGES, LOSSY_MIN_COLOURS, LOSSY_MAX_FLAT
+        )
+        now = time.monotonic()
+        crf = CRF.get(self._quality, CRF[Quality.BALANCED])
+        if stream is not None:
+            if not changed[stream.tiles].any():
+                stream.still += 1
+                if stream.still >= REFINE_FRAMES or now - stream.changed_at >= REFINE_SECONDS:
+                    return self._end_stream(frame, dirty)
+                return self._keep_stream(frame, dirty, b"", b"")
+            if 4 * int((classes[stream.tiles] == _native.TILE_PICTURE).sum()) < int(stream.tiles.sum()):
+                return self._end_stream(frame, dirty)  # what changes there no longer looks like a picture
+            box = self._changed_box(frame, self._src_frame(), stream.tiles)
+            grown = stream.box if box is None else _union(stream.box, box)
+            if self._even(grown) != stream.encoder.rect or crf != stream.encoder.crf:
+                return self._start_stream(frame, dirty, grown, crf)
+            stream.box = grown
+            stream.still, stream.changed_at = 0, now
+            return self._send(frame, dirty, new_stream=False)
+        if pictures < LOSSY_MIN_TILES:
+            return b"", b"", frame, dirty, int(np.count_nonzero(dirty))
+        region = self._picture_region(classes)
+        if region is None:
+            return b"", b"", frame, dirty, int(np.count_nonzero(dirty))
+        box = self._changed_box(frame, self._ref, region)
+        if box is None or box[2] < self._tile or box[3] < self._tile:
+            return b"", b"", frame, dirty, int(np.count_nonzero(dirty))
+        return self._start_stream(frame, dirty, box, crf)
+
+    def _src_frame(self) -> Frame:
+        if self._src is None:
+            self._src = np.zeros_like(self._ref)
+        return self._src
+
+    def _rect_tiles(self, rect: tuple[int, int, int, int]) -> npt.NDArray[np.bool_]:
+        """Mask of the tiles that the rectangle touches."""
+        t = self._tile
+        x, y, w, h = rect
+        mask = np.zeros(self._history.shape, dtype=np.bool_)
+        mask[y // t : (y + h - 1) // t + 1, x // t : (x + w - 1) // t + 1] = True
+        return mask
+
+    def _changed_box(
+        self, frame: Frame, before: Frame, tiles: npt.NDArray[np.bool_]
+    ) -> tuple[int, int, int, int] | None:
+        """The box of the pixels that differ from ``before`` inside the bounding box of ``tiles``."""
+        t = self._tile
+        ys, xs = np.nonzero(tiles)
+        x0, y0 = int(xs.min()) * t, int(ys.min()) * t
+        x1, y1 = min((int(xs.max()) + 1) * t, self.width), min((int(ys.max()) + 1) * t, self.height)
+        return _native.change_box(frame, before, x0, y0, x1 - x0, y1 - y0)
+
+    def _picture_region(self, classes: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_] | None:
+        """The tiles of the connected group of changing tiles with the most picture tiles, if there are
+        LOSSY_MIN_TILES of them and they make up at least half of the group."""
+        busy = classes != _native.TILE_STILL
+        seen = np.zeros_like(busy)
+        best: tuple[int, list[tuple[int, int]]] = (0, [])
+        rows, cols = busy.shape
+        for start in zip(*np.nonzero(classes == _native.TILE_PICTURE), strict=True):
+            if seen[start]:
+                continue
+            group, todo, pics = [], [start], 0
+            seen[start] = True
+            while todo:
+                ty, tx = todo.pop()
+                group.append((int(ty), int(tx)))
+                pics += int(classes[ty, tx] == _native.TILE_PICTURE)
+                for ny, nx in ((ty - 1, tx), (ty + 1, tx), (ty, tx - 1), (ty, tx + 1)):
+                    if 0 <= ny < rows and 0 <= nx < cols and busy[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        todo.append((ny, nx))
+            if pics > best[0] and pics >= LOSSY_MIN_TILES and 2 * pics >= len(group):
+                best = (pics, group)
+        if not best[1]:
+            return None
+        mask: npt.NDArray[np.bool_] = np.zeros(busy.shape, dtype=np.bool_)
+        for ty, tx in best[1]:
+            mask[ty, tx] = True
+        return mask
+
+    def _even(self, rect: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """The rectangle with even width and height (I420), grown by a pixel inside the frame if it can."""
+        x, y, w, h = rect
+        x, w = _even_span(x, w, self.width)
+        y, h = _even_span(y, h, self.height)
+        return x, y, w, h
+
+    def _start_stream(
+        self, frame: Frame, dirty: npt.NDArray[np.uint8], box: tuple[int, int, int, int], crf: int
+    ) -> tuple[bytes, bytes, Frame, npt.NDArray[np.uint8], int]:
+        """A new H.264 stream over ``box`` (the pixels that change), its rectangle made even."""
+        if self._work is None:
+            self._work = np.empty_like(self._ref)
+        if self._stream is None:
+            np.copyto(self._work, self._ref)  # the work frame equals the mirror between updates
+        rect = self._even(box)
+        self._stream = _Stream(VideoEncoder(rect, crf), box, self._rect_tiles(rect), time.monotonic())
+        return self._send(frame, dirty, new_stream=True)
+
+    def _send(
+        self, frame: Frame, dirty: npt.NDArray[np.uint8], *, new_stream: bool
+    ) -> tuple[bytes, bytes, Frame, npt.NDArray[np.uint8], int]:
+        stream = self._stream
+        assert stream is not None
+        access_unit, picture_hash = stream.encoder.encode(frame, self._ref)
+        x, y, w, h = stream.encoder.rect
+        flags = _native.VIDEO_NEW_STREAM if new_stream else 0
+        op = _VIDEO.pack(_native.OP_VIDEO, x, y, w, h, flags, len(access_unit), picture_hash)
+        self.last_lossy_tiles = int(stream.tiles.sum())
+        # The source of the stream's tiles as seen now, for the next frame's "did it change".
+        _native.blit_rects(self._src_frame(), frame, self._tile_rects(stream.tiles_u8))
+        return self._keep_stream(frame, dirty, op, access_unit)
+
+    def _keep_stream(
+        self, frame: Frame, dirty: npt.NDArray[np.uint8], op: bytes, access_unit: bytes
+    ) -> tuple[bytes, bytes, Frame, npt.NDArray[np.uint8], int]:
+        """The work frame: the source where it changed, but the stream's lossy box as the mirror holds it,
+        so that the lossless ops leave the box alone. The rest of the rectangle (the pixel that made it
+        even) is the source's: the lossless ops after the VIDEO op make it exact again."""
+        stream, work = self._stream, self._work
+        assert stream is not None and work is not None
+        _native.blit_rects(work, frame, self._tile_rects(dirty))
+        x, y, w, h = stream.box
+        work[y : y + h, x : x + w] = self._ref[y : y + h, x : x + w]
+        # the VIDEO op rewrote the mirror over its whole rectangle: its tiles are compared too
+        dirty, count = _native.compare_tiles(work, self._ref, self._tile, dirty | stream.tiles_u8)
+        return op, access_unit, work, dirty, count
+
+    def _end_stream(
+        self, frame: Frame, dirty: npt.NDArray[np.uint8]
+    ) -> tuple[bytes, bytes, Frame, npt.NDArray[np.uint8], int]:
+        """Stop the stream: the lossless ops of this update refine its rectangle to the exact pixels (the
+        mirror holds the lossy ones there, so its tiles are dirty)."""
+        self._stream = None
+        return b"", b"", frame, dirty, int(np.count_nonzero(dirty))
+
+    @property
+    def lossy_rect(self) -> tuple[int, int, int, int] | None:
+        """The (x, y, w, h) rectangle the decoder currently shows lossy, or None when every pixel is exact."""
+        return None if self._stream is None else self._stream.box
+
+
+class _Stream:
+    """The running lossy stream: its encoder (whose rectangle is ``box`` made even), the box of the pixels
+    that changed since it started (shown lossy), the tiles its rectangle touches, unchanged frames since
+    the source last changed there, and when it last changed."""
+
+    def __init__(
+        self,
+        encoder: VideoEncoder,
+        box: tuple[int, int, int, int],
+        tiles: npt.NDArray[np.bool_],
+        changed_at: float,
+    ) -> None:
+        self.encoder = encoder
+        self.box = box
+        self.tiles = tiles
+        self.tiles_u8 = tiles.astype(np.uint8)
+        self.still = 0
+        self.changed_at = changed_at
+
+
+def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _even_span(start: int, size: int, limit: int) -> tuple[int, int]:
+    if size % 2 == 0:
+        return start, size
+    if start + size < limit:
+        return start, size + 1
+    if start > 0:
+        return start - 1, size + 1
+    return start, size - 1

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from ._errors import CodecError
 
 MAGIC = b"OSCU"
-#: The version this encoder writes: 2 added the content cache (FETCH and STORE ops). The decoder also
-#: reads version 1 (recordings made before keep playing); in a version 1 update the cache ops are unknown.
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+#: The newest version: 2 added the content cache (FETCH and STORE ops), 3 the lossy VIDEO op. The encoder
+#: writes each update with the lowest version that carries its ops: 3 only for an update with a VIDEO op,
+#: so lossless streams stay readable by version 2 decoders. The decoder reads all three (recordings made
+#: before keep playing); in a version 1 update the cache ops are unknown, before version 3 the VIDEO op.
+VERSION = 3
+LOSSLESS_VERSION = 2
+READABLE_VERSIONS = (1, 2, 3)
 FLAG_KEYFRAME = 0x01
 _KNOWN_FLAGS = FLAG_KEYFRAME
 

@@ -7,7 +7,8 @@ the call. ``Any`` from cffi stays inside this module; callers see numpy arrays, 
 
 from __future__ import annotations
 
-from typing import Any
+import struct
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -334,49 +335,221 @@ def _cache_args(cache: TileCache | None, state: npt.NDArray[np.int32] | None) ->
     )
 
 
+class VideoOp(NamedTuple):
+    """The VIDEO op of a version 3 update: its rectangle, whether it starts a new H.264 stream, and its
+    access unit."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    new_stream: bool
+    access_unit: bytes
+    picture_hash: int
+
+
+def _validate(
+    width: int,
+    height: int,
+    payload: bytes,
+    cache: TileCache | None,
+    state: npt.NDArray[np.int32] | None,
+    video: bool,
+) -> VideoOp | None:
+    # ``state`` is a scratch copy of the ring's state: validation follows the STOREs in it. Named locals
+    # keep every array alive across the call (the pointers from _cache_args do not own them).
+    buf = ffi.from_buffer(payload)
+    tiles, slots, state_ptr = _cache_args(cache, state)
+    found = np.full(8, -1, dtype=np.int64)
+    video_ptr = ffi.cast("int64_t *", ffi.from_buffer(found)) if video else ffi.NULL
+    rc = lib.os_apply_update_v3(
+        ffi.NULL, width * 4, width, height, buf, len(payload), 0, ffi.NULL, 0, tiles, slots, state_ptr,
+        video_ptr, ffi.NULL, 0,
+    )  # fmt: skip
+    _check(rc, "update")
+    if found[0] < 0:
+        return None
+    x, y, w, h, flags, offset, size, hash_at = (int(v) for v in found)
+    if not (offset >= 0 and 0 < size <= len(payload) - offset and 0 <= hash_at <= len(payload) - 8):
+        raise CodecError("update: kernel reported a VIDEO op outside the payload")
+    (picture_hash,) = struct.unpack_from("<Q", payload, hash_at)
+    return VideoOp(
+        x, y, w, h, bool(flags & VIDEO_NEW_STREAM), bytes(payload[offset : offset + size]), picture_hash
+    )
+
+
+def check_update(
+    width: int, height: int, payload: bytes, cache: TileCache | None, *, keyframe: bool, video: bool
+) -> VideoOp | None:
+    """Check a decompressed payload against a width x height frame without writing anything: the cache as
+    it stands (``keyframe``: as a keyframe leaves it, empty; None: cache ops are refused), VIDEO ops
+    allowed with ``video`` (at most one). Returns the VIDEO op, if any. Raises CodecError."""
+    check_size(width, height)
+    state = None
+    if cache is not None:
+        state = np.zeros(2, dtype=np.int32) if keyframe else cache.state.copy()
+    return _validate(width, height, payload, cache, state, video)
+
+
 def validate_update(width: int, height: int, payload: bytes, cache: TileCache | None = None) -> None:
     """Check a decompressed keyframe payload against a width x height frame without any framebuffer
     (a keyframe of a new size is checked before its framebuffer is allocated), with ``cache`` as a
     keyframe leaves it: empty (None: cache ops are refused). Raises CodecError."""
-    check_size(width, height)
-    buf = ffi.from_buffer(payload)
-    # A named local: the pointer _cache_args returns does not keep the array alive, and a temporary freed
-    # before the call let the kernel read a reused block as the cache state (a flaky "inconsistent arguments").
-    empty_state = np.zeros(2, dtype=np.int32)
-    tiles, slots, state = _cache_args(cache, empty_state)
-    rc = lib.os_apply_update_cached(
-        ffi.NULL, width * 4, width, height, buf, len(payload), 0, ffi.NULL, 0, tiles, slots, state
-    )
-    _check(rc, "update")
+    check_update(width, height, payload, cache, keyframe=True, video=False)
 
 
-def apply_update(fb: Frame, payload: bytes, *, apply: bool, cache: TileCache | None = None) -> Rects:
+def apply_update(
+    fb: Frame,
+    payload: bytes,
+    *,
+    apply: bool,
+    cache: TileCache | None = None,
+    video: bool = False,
+    picture: Frame | None = None,
+) -> Rects:
     """Validate a decompressed update payload against ``fb``'s size and, with ``apply``, write it into
-    ``fb`` (and the STOREs into ``cache``). Without ``cache`` the cache ops are refused. Validation reads
-    every field and index first (cache slots included), so a payload that passes with apply=False
-    applies without error; only applying changes ``cache``. Returns one (op code, x, y, w, h) row per op
-    that changes pixels (no rows when only validating)."""
+    ``fb`` (and the STOREs into ``cache``). Without ``cache`` the cache ops are refused; without ``video``
+    the VIDEO op is. Validation reads every field and index first (cache slots included), so a payload
+    that passes with apply=False applies without error; only applying changes ``cache``. A VIDEO op is
+    applied from ``picture``: its access unit decoded by the caller, a (h, w, 4) BGRA array of the op's
+    size. Returns one (op code, x, y, w, h) row per op that changes pixels (no rows when only
+    validating)."""
     height, width = fb.shape[0], fb.shape[1]
     check_frame(fb, width, height, writable=apply)
+    if not apply:
+        check_update(width, height, payload, cache, keyframe=False, video=video)
+        return np.empty((0, 5), dtype=np.int32)
+    op = check_update(width, height, payload, cache, keyframe=False, video=video) if video else None
+    picture_ptr, picture_stride = ffi.NULL, 0
+    if op is not None:
+        if picture is None:
+            raise CodecError("update: a VIDEO op needs its decoded picture")
+        check_frame(picture, op.w, op.h)
+        picture_ptr, picture_stride = _frame_ptr(picture)
     p, s = _frame_ptr(fb)
     buf = ffi.from_buffer(payload)
-    if not apply:
-        trial = None if cache is None else cache.state.copy()
-        tiles, slots, state = _cache_args(cache, trial)
-        rc = lib.os_apply_update_cached(
-            p, s, width, height, buf, len(payload), 0, ffi.NULL, 0, tiles, slots, state
-        )
-        _check(rc, "update")
-        return np.empty((0, 5), dtype=np.int32)
+    found = np.full(8, -1, dtype=np.int64)
+    video_ptr = ffi.cast("int64_t *", ffi.from_buffer(found)) if video else ffi.NULL
     # Every op that reports a rectangle takes at least 7 bytes: this bounds the count without trusting
     # the payload.
     cap = len(payload) // 7 + 1
     ops = np.empty((cap, 5), dtype=np.int32)
     tiles, slots, state = _cache_args(cache, None)
     count = _check(
-        lib.os_apply_update_cached(
-            p, s, width, height, buf, len(payload), 1, _rects_ptr(ops), cap, tiles, slots, state
+        lib.os_apply_update_v3(
+            p, s, width, height, buf, len(payload), 1, _rects_ptr(ops), cap, tiles, slots, state,
+            video_ptr, picture_ptr, picture_stride,
         ),
         "update",
-    )
+    )  # fmt: skip
     return ops[:count]
+
+
+# --- adaptive quality (codec/FORMAT.md, "Lossy regions") -------------------------------------------------
+
+OP_VIDEO: int = int(lib.OS_OP_VIDEO)
+VIDEO_NEW_STREAM: int = int(lib.OS_VIDEO_NEW_STREAM)
+TILE_STILL: int = int(lib.OS_TILE_STILL)
+TILE_BUSY: int = int(lib.OS_TILE_BUSY)
+TILE_PICTURE: int = int(lib.OS_TILE_PICTURE)
+
+
+def _tile_mask(mask: npt.NDArray[np.uint8], shape: tuple[int, int], what: str) -> Any:
+    if mask.dtype != np.uint8 or mask.shape != shape or not mask.flags.c_contiguous:
+        raise CodecError(f"{what} must be C-contiguous uint8 {shape}")
+    return ffi.cast("uint8_t *", ffi.from_buffer(mask))
+
+
+def classify_tiles(
+    frame: Frame,
+    tile: int,
+    changed: npt.NDArray[np.uint8],
+    history: npt.NDArray[np.uint8],
+    min_changes: int,
+    min_colours: int,
+    max_flat: float,
+) -> tuple[npt.NDArray[np.uint8], int]:
+    """Shift each tile's change ``history`` (updated in place) by this frame's ``changed`` mask and classify
+    the tiles: TILE_PICTURE when changed in at least ``min_changes`` of the last 8 frames (this one
+    included) with at least ``min_colours`` sampled colours and at most ``max_flat`` (0..1) of the samples
+    equal to their left neighbour; TILE_BUSY when only changing that often; TILE_STILL otherwise. Returns
+    the classes and the number of TILE_PICTURE tiles."""
+    height, width = frame.shape[0], frame.shape[1]
+    check_frame(frame, width, height)
+    tiles_x, tiles_y = tile_grid(width, height, tile)
+    changed_ptr = _tile_mask(changed, (tiles_y, tiles_x), "change mask")
+    history_ptr = _tile_mask(history, (tiles_y, tiles_x), "tile history")
+    if not history.flags.writeable:
+        raise CodecError("tile history is read-only")
+    classes = np.empty((tiles_y, tiles_x), dtype=np.uint8)
+    fp, fs = _frame_ptr(frame)
+    rc = lib.os_classify_tiles(
+        fp, fs, width, height, tile, changed_ptr, history_ptr, ffi.cast("uint8_t *", ffi.from_buffer(classes)),
+        classes.size, min_changes, min_colours, round(max_flat * 256),
+    )  # fmt: skip
+    return classes, _check(rc, "classify")
+
+
+def change_box(frame: Frame, ref: Frame, x: int, y: int, w: int, h: int) -> tuple[int, int, int, int] | None:
+    """The tight (x, y, w, h) box of the pixels whose B, G or R differ between ``frame`` and ``ref`` inside
+    the given rectangle, or None when none differ."""
+    height, width = ref.shape[0], ref.shape[1]
+    check_frame(frame, width, height)
+    check_frame(ref, width, height)
+    box = np.zeros(4, dtype=np.int32)
+    fp, fs = _frame_ptr(frame)
+    rp, rs = _frame_ptr(ref)
+    found = _check(
+        lib.os_change_box(
+            fp, fs, rp, rs, width, height, x, y, w, h, ffi.cast("int32_t *", ffi.from_buffer(box))
+        ),
+        "change box",
+    )
+    if not found:
+        return None
+    bx, by, bw, bh = (int(v) for v in box)
+    return bx, by, bw, bh
+
+
+def bgra_to_i420(frame: Frame, x: int, y: int, w: int, h: int) -> npt.NDArray[np.uint8]:
+    """The even-sized w x h rectangle at (x, y) of ``frame`` as I420: a (h * 3 / 2, w) array holding the
+    Y plane, then U, then V (each chroma row w / 2 bytes, two to a row of the array)."""
+    height, width = frame.shape[0], frame.shape[1]
+    check_frame(frame, width, height)
+    out = np.empty((h * 3 // 2, w), dtype=np.uint8) if w > 0 and h > 0 else np.empty((0, 0), np.uint8)
+    fp, fs = _frame_ptr(frame)
+    rc = lib.os_bgra_to_i420(
+        fp, fs, width, height, x, y, w, h, ffi.cast("uint8_t *", ffi.from_buffer(out)) if out.size else ffi.NULL,
+        out.size,
+    )  # fmt: skip
+    _check(rc, "BGRA to I420")
+    return out
+
+
+def i420_to_bgra(
+    planes: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8]],
+    strides: tuple[int, int, int],
+    w: int,
+    h: int,
+    fb: Frame,
+    x: int,
+    y: int,
+) -> int:
+    """Convert an I420 picture of w x h (three 1-D plane buffers with their row strides) into ``fb`` at
+    (x, y); returns the picture hash of the VIDEO op (FORMAT.md). The kernel checks that each plane holds
+    its rows."""
+    height, width = fb.shape[0], fb.shape[1]
+    check_frame(fb, width, height, writable=True)
+    ptrs = []
+    for plane in planes:
+        if plane.dtype != np.uint8 or plane.ndim != 1 or plane.size == 0:
+            raise CodecError("picture planes must be non-empty 1-D uint8 buffers")
+        ptrs.append(ffi.cast("uint8_t *", ffi.from_buffer(plane)))
+    fp, fs = _frame_ptr(fb)
+    picture_hash = ffi.new("uint64_t *")
+    rc = lib.os_i420_to_bgra(
+        ptrs[0], strides[0], planes[0].size, ptrs[1], strides[1], planes[1].size, ptrs[2], strides[2],
+        planes[2].size, w, h, fp, fs, width, height, x, y, picture_hash,
+    )  # fmt: skip
+    _check(rc, "I420 to BGRA")
+    return int(picture_hash[0])

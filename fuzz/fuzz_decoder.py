@@ -6,7 +6,10 @@ framebuffer is byte-identical. A crash, a sanitizer report or any other exceptio
 The first input byte picks how deep the rest goes:
   0  the bytes as an update, as received from the network (mostly stopped by the header and CRC);
   1  a genuine update with the bytes spliced in and the CRC fixed up (reaches zstd and the kernel);
-  2  the bytes as a decompressed payload inside a well-formed keyframe (reaches every kernel branch).
+  2  the bytes as a decompressed payload inside a well-formed keyframe (reaches every kernel branch);
+  3  the bytes spliced into the payload of a genuine lossy update (format version 3: the VIDEO op and its
+     H.264 access unit), sent again through a zstd stream of our own (reaches the kernel's VIDEO checks,
+     the H.264 decoder and the picture hash).
 
 Run (the corpus folder is created and grows; keep it out of git):
 
@@ -37,7 +40,7 @@ import numpy as np
 
 with atheris.instrument_imports():
     import zstandard
-    from opensupport.codec import CodecError, Decoder, Encoder, _format
+    from opensupport.codec import CodecError, Decoder, Encoder, Quality, _format
 
 W, H = 48, 32
 
@@ -58,6 +61,44 @@ _ENCODER = Encoder(W, H)
 _UPDATES = [_ENCODER.encode(f) for f in _FRAMES]
 
 
+# A video (grainy colour fields panned each frame) in the middle of a 192 x 128 screen, at BALANCED.
+LW, LH = 192, 128
+
+
+def _video_frame(index: int) -> np.ndarray:
+    rng = np.random.default_rng(index)
+    frame = np.full((LH, LW, 4), 255, dtype=np.uint8)
+    yy, xx = np.mgrid[0:128, 0:128].astype(np.float64)
+    fields = [
+        128 + 90 * np.sin((xx + 1.7 * index) / (11 + 6 * c)) * np.cos(yy / (13 + 4 * c)) for c in range(3)
+    ]
+    picture = np.stack(fields, axis=-1) + rng.normal(0, 3, (128, 128, 3))
+    frame[:, 32:160, :3] = np.clip(picture, 0, 255).astype(np.uint8)
+    return frame
+
+
+def _lossy_payloads() -> list[bytes]:
+    encoder = Encoder(LW, LH, quality=Quality.BALANCED)
+    updates = [encoder.encode(_video_frame(i)) for i in range(3)]
+    assert updates[1][4] == 3, "the fuzzer's video is not sent lossy"
+    dobj = zstandard.ZstdDecompressor().decompressobj()
+    return [dobj.decompress(bytes(_format.parse(u)[1])) for u in updates]
+
+
+_LOSSY = _lossy_payloads()
+
+
+def _lossy_stream(raw: list[bytes]) -> list[bytes]:
+    cobj = zstandard.ZstdCompressor(level=1).compressobj()
+    return [
+        _format.build(
+            _format.Header(i == 0, LW, LH, i + 1, len(p)),
+            cobj.compress(p) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK),
+        )
+        for i, p in enumerate(raw)
+    ]
+
+
 def _with_crc(update: bytes) -> bytes:
     if len(update) < _format.HEADER_SIZE:
         return update
@@ -75,10 +116,20 @@ def test_one_input(data: bytes) -> None:
     """libFuzzer entry point: one input, checked against the decoder's contract."""
     if not data:
         return
-    mode, rest = data[0] % 3, data[1:]
+    mode, rest = data[0] % 4, data[1:]
     decoder = Decoder(W, H)
     decoder.decode(_UPDATES[0])
-    if mode == 0:
+    if mode == 3:
+        which = 1 + len(rest) % 2
+        raw = list(_LOSSY)
+        at = int.from_bytes(rest[:2] or b"\0", "little") % len(raw[which])
+        raw[which] = raw[which][:at] + rest[2:] + raw[which][at + len(rest[2:]) :]
+        stream = _lossy_stream(raw)
+        decoder = Decoder(LW, LH)
+        for update in stream[:which]:
+            decoder.decode(update)
+        update = stream[which]
+    elif mode == 0:
         update = rest
     elif mode == 1:
         base = _UPDATES[len(rest) % 2]

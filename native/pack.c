@@ -345,6 +345,14 @@ int32_t os_apply_update(uint8_t *fb, int64_t stride, int32_t width, int32_t heig
 int32_t os_apply_update_cached(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
                                int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap,
                                uint8_t *cache, int32_t slots, int32_t *cache_state) {
+    return os_apply_update_v3(fb, stride, width, height, payload, payload_len, apply, rects, rects_cap, cache, slots,
+                              cache_state, NULL, NULL, 0);
+}
+
+int32_t os_apply_update_v3(uint8_t *fb, int64_t stride, int32_t width, int32_t height, const uint8_t *payload,
+                           int64_t payload_len, int32_t apply, int32_t *rects, int32_t rects_cap, uint8_t *cache,
+                           int32_t slots, int32_t *cache_state, int64_t *video, const uint8_t *picture,
+                           int64_t picture_stride) {
     /* fb may be NULL when only validating: nothing is written then, and width/height/stride say the
      * frame size the update must fit (a keyframe of a new size is checked before its frame exists). */
     if ((fb == NULL && apply) || (payload == NULL && payload_len > 0) || payload_len < 0 ||
@@ -363,6 +371,7 @@ int32_t os_apply_update_cached(uint8_t *fb, int64_t stride, int32_t width, int32
     const uint8_t *o = payload + 4, *const o_end = payload + 4 + ops_len;
     const uint8_t *d = o_end, *const d_end = payload + payload_len;
     int32_t n_ops = 0;
+    if (video != NULL) video[0] = -1;
     uint32_t pal[256];
     uint32_t expand[256 * 8]; /* pixels of every byte of packed indices, for large PALETTE boxes */
     while (o < o_end) {
@@ -402,6 +411,25 @@ int32_t os_apply_update_cached(uint8_t *fb, int64_t stride, int32_t width, int32
             if (filled < slots) filled++;
             o += 5;
             continue; /* a STORE changes no pixel: no rectangle to report */
+        } else if (kind == OS_OP_VIDEO && video != NULL) {
+            if (left < OS_VIDEO_OP_BYTES) return OS_ERR_TRUNCATED;
+            x = get_u16(o + 1), y = get_u16(o + 3), w = get_u16(o + 5), h = get_u16(o + 7);
+            const int32_t flags = o[9];
+            const int64_t size = (int64_t)o[10] | ((int64_t)o[11] << 8) | ((int64_t)o[12] << 16) | ((int64_t)o[13] << 24);
+            if (w < 2 || h < 2 || (w & 1) || (h & 1) || (flags & ~OS_VIDEO_NEW_STREAM) || size < 1 || video[0] >= 0)
+                return OS_ERR_OPCODE; /* odd or tiny picture, unknown flag, empty access unit, a second VIDEO */
+            if (!rect_inside(x, y, w, h, width, height)) return OS_ERR_BOUNDS;
+            if (d_end - d < size) return OS_ERR_TRUNCATED;
+            video[0] = x, video[1] = y, video[2] = w, video[3] = h, video[4] = flags, video[5] = d - payload;
+            video[6] = size, video[7] = o + 14 - payload;
+            if (apply) {
+                /* the caller decoded this op's access unit: a picture of exactly its size */
+                if (picture == NULL || picture_stride < (int64_t)w * 4) return OS_ERR_ARG;
+                for (int32_t r = 0; r < h; r++)
+                    memcpy(fb + (y + r) * stride + (int64_t)x * 4, picture + r * picture_stride, (size_t)w * 4);
+            }
+            o += OS_VIDEO_OP_BYTES; /* the picture hash (o + 14, 8 bytes) is the caller's to check */
+            d += size;
         } else if (kind >= OS_OP_SOLID && kind <= OS_OP_PALETTE) {
             if (left < 9) return OS_ERR_TRUNCATED;
             x = get_u16(o + 1), y = get_u16(o + 3), w = get_u16(o + 5), h = get_u16(o + 7);

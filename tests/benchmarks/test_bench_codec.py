@@ -25,7 +25,11 @@ OURS_KEYS = {
     "unchanged_exact",
     "unchanged_encode_ms",
     "unchanged_bytes",
+    "quality",
+    "lossy_updates",
 }
+#: with a region (the video scenario): how exact the text beside it is and how good the video is
+REGION_KEYS = {"exact_outside_frames", "region_psnr_db"}
 RATIOS = {
     "encode_vs_x264",
     "encode_vs_vp9",
@@ -52,23 +56,43 @@ def test_report_has_every_key_with_numbers(small_corpus, capsys) -> None:
     assert report["pinned"] is True and isinstance(report["cpu"], int)
     assert set(report["scenarios"]) == set(SCENARIOS)
     for name, res in report["scenarios"].items():
-        assert res["frames"] == small_corpus.frames and res["target"] == (name != "video")
-        assert set(res["ours"]) == OURS_KEYS
+        lossy = name == "video"
+        assert res["frames"] == small_corpus.frames and res["target"] is True
+        assert set(res["ours"]) == OURS_KEYS | (REGION_KEYS if lossy else set())
+        assert res["ours"]["quality"] == ("BALANCED" if lossy else "LOSSLESS")
         for codec in ("ours", "x264", "vp9"):
             if codec != "ours":
-                assert set(res[codec]) == PEER_KEYS
+                assert set(res[codec]) == PEER_KEYS | ({"region_psnr_db"} if lossy else set())
                 # A lossy peer that decodes to something like the frame, not garbage.
                 assert 25 < res[codec]["psnr_db"] <= 100, (name, codec)
             for key in ("encode_ms", "decode_ms"):
                 assert set(res[codec][key]) == STATS
                 assert all(_number(v) for v in res[codec][key].values())
             assert res[codec]["keyframe_kib"] > 0 and _number(res[codec]["kib_per_frame"])
-        # Our codec is lossless on every recorded frame: the decoded framebuffer equals it in B, G, R.
-        assert res["ours"]["lossless"] is True and res["ours"]["lossless_frames"] == res["frames"]
         assert set(res["ratios"]) == RATIOS and all(_number(v) for v in res["ratios"].values())
         assert _number(res["memcmp_ms"]) and res["memcmp_ms"] > 0
+        if lossy:
+            # The video is sent lossy; everything beside it is exact in every frame (bytes compared).
+            x, y, w, h = res["region"]
+            assert w > 0 and h > 0 and x + w <= res["width"] and y + h <= res["height"]
+            assert res["ours"]["lossy_updates"] >= 1
+            assert res["ours"]["exact_outside_frames"] == res["frames"]
+            assert res["targets"]["text_exact"]["pass"] is True
+            assert 25 < res["ours"]["region_psnr_db"] <= 100
+            assert set(res["targets"]) == {
+                "text_exact",
+                "video_size",
+                "video_psnr",
+                "video_encode",
+                "unchanged",
+            }
+            assert res["targets"]["video_psnr"]["at_least"] is True
+            continue
+        # Our codec is lossless on every recorded frame: the decoded framebuffer equals it in B, G, R.
+        assert res["region"] is None and res["ours"]["lossy_updates"] == 0
+        assert res["ours"]["lossless"] is True and res["ours"]["lossless_frames"] == res["frames"]
         assert res["targets"]["lossless"]["pass"] is True
-        expected = {"lossless"} | ({"encode", "size", "unchanged", "decode"} if res["target"] else set())
+        expected = {"lossless", "encode", "size", "unchanged", "decode"}
         expected |= {
             "terminal-typing": {"keystroke"},
             "pager-scroll": {"line_scroll"},
@@ -76,7 +100,7 @@ def test_report_has_every_key_with_numbers(small_corpus, capsys) -> None:
         }.get(name, set())
         assert set(res["targets"]) == expected
         for target in res["targets"].values():
-            assert target["pass"] == (target["value"] <= target["limit"])
+            assert target["at_least"] is False and target["pass"] == (target["value"] <= target["limit"])
     assert report["targets_passed"] + report["targets_failed"] == sum(
         len(r["targets"]) for r in report["scenarios"].values()
     )

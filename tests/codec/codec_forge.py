@@ -29,13 +29,14 @@ def forge(
     sequence: int = 1,
     compressor: zstandard.ZstdCompressionObj | None = None,
     declared: int | None = None,
+    version: int = _format.VERSION,
 ) -> bytes:
     """Compress ``raw`` (a fresh zstd stream for a keyframe, or ``compressor``'s stream) into an update
     whose header declares ``declared`` (default: the true size) payload bytes."""
     cobj = compressor or zstandard.ZstdCompressor(level=1).compressobj()
     compressed = cobj.compress(raw) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) if raw else b""
     size = len(raw) if declared is None else declared
-    return _format.build(_format.Header(keyframe, width, height, sequence, size), compressed)
+    return _format.build(_format.Header(keyframe, width, height, sequence, size, version), compressed)
 
 
 def refix_crc(update: bytes) -> bytes:

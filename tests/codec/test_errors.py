@@ -58,7 +58,7 @@ def test_every_bit_flip_is_refused_and_the_stream_continues(
 def test_other_versions_magic_and_flags(pair: tuple[Encoder, Decoder, list[np.ndarray]]) -> None:
     enc, dec, frames = pair
     update = bytearray(enc.encode(frames[1]))
-    for version in (0, 3, 255):
+    for version in (0, 4, 255):
         update[4] = version
         rejects(dec, refix_crc(bytes(update)), "version")
     update[4] = _format.VERSION

@@ -10,6 +10,9 @@ import struct
 import numpy as np
 from codec_forge import forge, refix_crc
 from codec_frames import terminal
+from codec_video import H as LH
+from codec_video import W as LW
+from codec_video import lossy_updates, payloads, restream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opensupport.codec import CodecError, Decoder, Encoder
@@ -146,3 +149,35 @@ def test_cache_ops_apply_or_refuse(ops: list[bytes], keyframe: bool, cut: int) -
         assert np.array_equal(dec._cache.tiles, ring) and np.array_equal(dec._cache.state, state)
         return
     assert (dec.framebuffer[:, :, 3] == 255).all()
+
+
+# Lossy updates (format version 3): the payloads of a genuine video stream, mutated where the VIDEO op and
+# its access unit lie, sent again through a zstd stream of our own so that the bytes reach the kernel's
+# checks, the H.264 decoder and the picture hash.
+_LOSSY = payloads(lossy_updates(3))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(1, 2),
+    edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), min_size=1, max_size=8),
+    near_op=st.booleans(),
+    cut=st.integers(0, 1 << 20) | st.none(),
+)
+def test_mutated_lossy_updates(
+    which: int, edits: list[tuple[int, int]], near_op: bool, cut: int | None
+) -> None:
+    raw = list(_LOSSY)
+    data = bytearray(raw[which])
+    # half the time the edits land in the first 64 bytes: the ops section with the VIDEO op's fields
+    span = 64 if near_op else len(data)
+    for at, value in edits:
+        data[at % span] = value
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    raw[which] = bytes(data)
+    stream = restream(raw)
+    dec = Decoder(LW, LH)
+    for update in stream[:which]:
+        dec.decode(update)
+    decode_or_refuse(dec, stream[which])
