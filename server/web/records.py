@@ -318,8 +318,23 @@ def record_detail(record_id: int, request: Request, db: DbSession, admin: Curren
         "resolved": resolved_label(record.resolved, _),
         "satisfaction": satisfaction_label(record.satisfaction),
         "back_url": _url("/manage/records/", back_params),
+        "invitations": [_invitation_line(inv) for inv in record.invitations],
     }
     return render(request, "records/detail.html", context)
+
+
+def _invitation_line(inv: Any) -> tuple[str, str]:
+    """상담원 초대: who was invited (or joined), and what became of it, for the record's detail page."""
+    who = f"{inv.joined_login_id} ({inv.joined_name})" if inv.joined_login_id else inv.invitee_login_id or "-"
+    mode = _("Control") if inv.control else _("View only")
+    if inv.consent == "refused":
+        outcome = _("Refused by the customer")
+    elif inv.joined_at is not None:
+        left = format_local(inv.left_at or inv.ended_at) if (inv.left_at or inv.ended_at) else ""
+        outcome = f"{format_local(inv.joined_at)} ~ {left}"
+    else:
+        outcome = _("Not joined")
+    return who, f"{mode} · {outcome}"
 
 
 # ---- 장애 유형 관리 -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ session's end ends the guest's."""
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from collections.abc import Iterator
@@ -175,6 +176,8 @@ def test_an_invited_agent_with_control_sees_and_types(
         call.close()
         xterm.close()
     assert server.record(call.created.id).status == "ended"
+    page = html.unescape(server.admin().get(f"/manage/records/{call.created.id}").text)
+    assert "초대된 상담원" in page and "guest1 (Agent guest1)" in page and "제어 · " in page
 
 
 def test_a_view_only_guest_types_nothing_and_the_sessions_end_ends_theirs(

@@ -88,6 +88,11 @@ def test_invite_join_consent_leave_rows(admin: Client, agents: tuple) -> None:
         assert s.get(SupportRecord, record_id).status == "active"  # the session goes on
     listing = admin.get(f"/api/sessions/{record_id}/invitations", headers=inviter).json()
     assert [(i["joined_login_id"], i["status"]) for i in listing] == [("guest", "left")]
+    assert admin.post(
+        f"/api/sessions/{record_id}/status", json={"status": "ended"}, headers=inviter
+    ).is_success
+    page = admin.get(f"/manage/records/{record_id}").text  # a finished record's detail page
+    assert "초대된 상담원" in page and "guest (Koino)" in page and "제어 · " in page
 
 
 def test_who_may_invite_and_join(admin: Client, agents: tuple) -> None:
@@ -137,6 +142,13 @@ def test_who_may_invite_and_join(admin: Client, agents: tuple) -> None:
     with _db(admin).session() as s:
         row = s.get(SessionInvitation, inv["id"])
         assert row.consent == "refused" and row.joined_at is None and row.ended_at is not None
+    # the finished record's detail page in the admin web says so
+    assert admin.post(
+        f"/api/sessions/{record_id}/status", json={"status": "ended"}, headers=inviter
+    ).is_success
+    page = admin.get(f"/manage/records/{record_id}")
+    assert page.status_code == 200
+    assert "초대된 상담원" in page.text and "guest" in page.text and "고객 거부" in page.text
 
 
 def test_limits_throttle_and_the_sessions_end(admin: Client, agents: tuple) -> None:
