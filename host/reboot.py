@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 
 #: The autostart entry's file name (one restart at a time: a new one replaces it).
 ENTRY_NAME = "opensupport-comeback.desktop"
+#: Largest credential read (a command line and a code: a few hundred bytes).
+MAX_CREDENTIAL_SIZE = 64 * 1024
 #: Seconds the restart command may take to accept the restart.
 COMMAND_TIMEOUT = 60.0
 #: Characters that may not appear in an Exec argument we write (the Desktop Entry escaping of backslashes
@@ -212,23 +214,31 @@ def consume_comeback(path: Path, *, now: float | None = None) -> Comeback:
     """Read and delete the credential ``path`` and the autostart entry (one use). Raises RebootError when
     the file is not this user's private regular file, is malformed or has expired."""
     try:
-        info = os.lstat(path)
+        # No link followed, and the checks made on what was opened (nothing swapped in between).
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
+        if os.path.islink(path):
+            raise RebootError(f"{path} is not a private file of this user: refused") from None
         raise RebootError(f"the restart credential is not there: {exc}") from None
-    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise RebootError(f"{path} is not a private file of this user: refused")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RebootError(f"the restart credential cannot be read: {exc}") from None
-    finally:
-        # One use: gone whether or not it works.
-        with contextlib.suppress(OSError):
-            path.unlink()
-        entry = autostart_entry()
-        if _entry_credential(entry) == path:
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise RebootError(f"{path} is not a private file of this user: refused")
+        try:
+            text = stream.read(MAX_CREDENTIAL_SIZE + 1).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            text = ""
+            log.warning("the restart credential cannot be read: %s", exc)
+        finally:
+            # One use: gone whether or not it works.
             with contextlib.suppress(OSError):
-                entry.unlink()
+                path.unlink()
+            entry = autostart_entry()
+            if _entry_credential(entry) == path:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+    if len(text) > MAX_CREDENTIAL_SIZE:
+        raise RebootError("the restart credential is malformed: too large")
     try:
         body = json.loads(text)
         code = SessionCode.parse(str(body["code"]))

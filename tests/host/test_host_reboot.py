@@ -192,3 +192,16 @@ def test_an_unwritable_config_home_is_reported_not_rebooted(config_home: Path, t
     topic, body = sent.body()
     assert topic == "reboot.result" and "could not be written" in body["error"]
     assert not ran.exists()  # no restart without the way back
+
+
+def test_a_fifo_or_a_huge_file_is_refused_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo, 0o600)
+    with pytest.raises(RebootError, match="private"):
+        consume_comeback(fifo)  # opened without blocking for a writer, then refused
+    huge = tmp_path / "huge.json"
+    huge.write_text(" " * (2 << 20) + "{}")
+    os.chmod(huge, 0o600)
+    with pytest.raises(RebootError, match="too large"):
+        consume_comeback(huge)
+    assert not huge.exists()

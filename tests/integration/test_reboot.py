@@ -270,3 +270,41 @@ def test_a_pc_that_does_not_come_back_ends_the_wait(
     _restart_and_kill(viewer, host, wait=2.0)
     wait_until(lambda: viewer.pump() or viewer.session.ended.is_set(), 30, "the viewer to give up")
     assert viewer.session.error is not None and "did not come back" in str(viewer.session.error)
+
+
+def test_a_refused_restart_leaves_the_session_resumable(
+    xserver: XServer, relay: RelayProcess, qapp: Any, tmp_path: Path, viewers: Any
+) -> None:
+    """The host refuses (this one was not started from its command line): the viewer disarms, and a
+    dropped connection afterwards resumes the same session as before, under the same code."""
+    from opensupport.host.policy import policy_from_options
+    from opensupport.host.session import HostSession
+
+    code = SessionCode.generate()
+    viewer = Viewer(qapp, relay.url, code)
+    viewers.append(viewer)
+    host = HostSession(relay.url, code, display=xserver.display, policy=policy_from_options({}))
+    host.start()
+    try:
+        session = viewer.session
+        wait_until(lambda: viewer.pump() or session.tools.allowed is not None, 20, "the session")
+        reboot = session.reboot
+        assert reboot is not None
+        reboot.confirm = lambda parent, question: True
+        assert reboot.restart()
+        wait_until(lambda: viewer.pump() or reboot.refusal is not None, 10, "the refusal")
+        assert "command line" in reboot.refusal
+        assert "was not restarted" in viewer.window.connection_label.text()
+
+        relay.kill()  # the connection drops under both sides
+        relay.start()
+        wait_until(lambda: viewer.pump() or session.link.resumes >= 1, 30, "the session to resume")
+        assert session.link.code == code and not session.ended.is_set()
+        window = SolidWindow(xserver.display, 200, 150, 100, 60, 0x3399CC)
+        try:
+            assert_screen_matches(xserver, viewer)
+        finally:
+            window.close()
+    finally:
+        host.stop()
+        host.close()
