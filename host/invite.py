@@ -181,6 +181,17 @@ class GuestViewer:
     def offer_paused(self, paused: bool) -> None:
         self.thread.call(self._send_control, TOPIC_PAUSED, b"1" if paused else b"0")
 
+    def follow_policy(self, policy: Any) -> None:
+        """The agent's options changed under the session: 상담원 초대 off closes this guest, 상담원 제어 불가
+        on takes its control away (its input stops at once; the host releases what it held)."""
+        if not policy.allows(Feature.INVITE_AGENT):
+            self.thread.call(self.link.close, "inviting an agent was switched off")
+            return
+        if self.control and not policy.allows(Feature.CONTROL):
+            self.control = False
+            self.host.guest_input(self, None)  # the input thread re-reads who controls
+            self.thread.call(self._send_control, TOPIC_VIEW_ONLY, b"1")
+
     # -- on the guest's link ----------------------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
         match event:

@@ -426,9 +426,10 @@ class HostSession:
             self._guests.remove(guest)
         self._input_put(None)
 
-    def guest_input(self, guest: Any, event: InputEvent) -> None:
-        """Input from an invited agent; the input thread replays it only while ``guest.control``."""
-        self._input_put(_GuestInput(guest, event))
+    def guest_input(self, guest: Any, event: InputEvent | None) -> None:
+        """Input from an invited agent; the input thread replays it only while ``guest.control`` (None:
+        nothing to replay, only re-read who controls)."""
+        self._input_put(_GuestInput(guest, event) if event is not None else None)
 
     def request_keyframe(self) -> None:
         """The next frame, to every viewer, is a key frame (a viewer joined or lost its decoder state)."""
@@ -507,6 +508,8 @@ class HostSession:
         if old is not None:
             old.close()  # the options changed under a running session: the tools start over
         self.agent_screen.follow_policy()  # an agent screen the new options forbid is closed
+        for guest in tuple(self._guests):  # 상담원 초대: an invited agent follows the new options too
+            guest.follow_policy(policy)
         if not policy.allows(Feature.PARTIAL_SHARING) and self._area_shared:
             # Widening the share to the whole monitor would show what the customer chose to hide: end.
             reason = str(FeatureDisabled(Feature.PARTIAL_SHARING))

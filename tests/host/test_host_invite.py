@@ -243,3 +243,27 @@ def test_the_next_frame_waits_for_every_established_viewer() -> None:
     session.detach_guest(guest)
     session._send_token.set()
     assert session._frame_room() is None
+
+
+def test_a_guest_follows_options_changed_under_the_session() -> None:
+    session = FakeSession()
+    invitation = Invitation.from_api(FakeApi().invitation(7))
+    guest = GuestViewer(
+        session, NOWHERE, SessionCode.generate(ROUTING), invitation, control=True,
+        check_joined=lambda: invitation, on_joined=lambda g, i: None, on_end=lambda g, h: None,
+    )  # fmt: skip
+    guest.admitted.set()
+    guest.follow_policy(policy_from_options({"no_control": True}))  # 상담원 제어 불가 switched on
+    assert guest.control is False
+    guest._on_event(KeyEvent(0x61, True))
+    assert [e for e in session.inputs if e is not None] == []
+    calls: list[tuple[Any, tuple[Any, ...]]] = []
+
+    class RecordingThread:
+        def call(self, func: Any, *args: Any) -> bool:
+            calls.append((func, args))
+            return True
+
+    guest.thread = RecordingThread()  # type: ignore[assignment]
+    guest.follow_policy(policy_from_options({"invite_agent": False}))  # 상담원 초대 switched off: closed
+    assert calls == [(guest.link.close, ("inviting an agent was switched off",))]
