@@ -80,6 +80,8 @@ class LatencyResult:
     limited_change_p50_ms: float
     limited_change_p99_ms: float
     limited_video_fps: float
+    #: pictures per second the video player actually showed (25 asked; a loaded machine shows fewer)
+    limited_video_source_fps: float
     limited_quality: str
     limited_throughput_mbit: float
     limited_change_samples: int
@@ -258,32 +260,63 @@ def _measure_changes(display_name: str, viewer: _Viewer, app: Any, samples: int)
 
 class _VideoPlayer:
     """The codec corpus's generated landscape video (``record.landscape_video``) in a window of its own
-    (``record.PictureWindow``), played at ``fps`` by a thread."""
+    (``record.PictureWindow``), played at ``fps`` by a process of its own, as a video player is: in this
+    process it would share the interpreter with the viewer and stall, and a stalled video is a still
+    picture to the codec."""
 
     def __init__(self, screen: Any, rect: tuple[int, int, int, int], fps: float) -> None:
-        from opensupport.benchmarks.record import PictureWindow, landscape_video
+        args = [screen.display, *map(str, rect), str(fps)]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from opensupport.benchmarks.latency import play_video; "
+             "play_video(sys.argv[1:])", *args],
+            env=screen.env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        # The first picture is on the screen (making the scene takes seconds: not playing time).
+        if self.proc.stdout.readline().strip() != "playing":
+            raise RuntimeError("the video player did not start")
 
-        x, y, w, h = rect
-        self.window = PictureWindow(screen, x, y, w, h)
-        self._frames = landscape_video(w, h)
-        # The first picture now: making the scene takes seconds, which must not count as playing time.
-        self.window.show(next(self._frames))
-        self._period = 1.0 / fps
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._play, name="video", daemon=True)
-        self._thread.start()
+    def close(self) -> float:
+        """Stop; the pictures per second actually shown."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return float("nan")
+        try:
+            shown, seconds = out.split()
+            return int(shown) / float(seconds)
+        except ValueError:
+            return float("nan")
 
-    def _play(self) -> None:
-        next_at = time.monotonic()
-        while not self._stop.is_set():
-            self.window.show(next(self._frames))
-            next_at = max(next_at + self._period, time.monotonic() - self._period)
-            self._stop.wait(max(0.0, next_at - time.monotonic()))
 
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self.window.close()
+def play_video(argv: Sequence[str]) -> None:
+    """The video player's process: ``DISPLAY X Y W H FPS``; prints "playing" once the first picture is
+    shown, and on SIGTERM the pictures shown and the seconds played."""
+    from types import SimpleNamespace
+
+    from opensupport.benchmarks.record import PictureWindow, landscape_video
+
+    display_name, x, y, w, h, fps = argv
+    window = PictureWindow(SimpleNamespace(display=display_name), int(x), int(y), int(w), int(h))
+    frames = landscape_video(int(w), int(h))
+    window.show(next(frames))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("playing", flush=True)
+    period = 1.0 / float(fps)
+    start = next_at = time.monotonic()
+    shown = 0
+    while not stop.is_set():
+        window.show(next(frames))
+        shown += 1
+        next_at = max(next_at + period, time.monotonic() - period)
+        stop.wait(max(0.0, next_at - time.monotonic()))
+    print(shown, time.monotonic() - start, flush=True)
+    window.close()
 
 
 def run(
@@ -403,6 +436,8 @@ def run(
         limited_ms = _measure_changes(screen.display, limited, app, limited_samples)
         video_fps = (limited.probe.updates - before) / (time.perf_counter() - t0)
         state = limited.session.quality_state
+        source_fps = video.close()
+        video = None
         return LatencyResult(
             change_p50_ms=round(_percentile(change_ms, 50), 2),
             change_p99_ms=round(_percentile(change_ms, 99), 2),
@@ -418,6 +453,7 @@ def run(
             limited_change_p50_ms=round(_percentile(limited_ms, 50), 2),
             limited_change_p99_ms=round(_percentile(limited_ms, 99), 2),
             limited_video_fps=round(video_fps, 1),
+            limited_video_source_fps=round(source_fps, 1),
             limited_quality="?" if state is None else state.quality.value,
             limited_throughput_mbit=float("nan")
             if state is None or state.throughput is None
@@ -524,6 +560,7 @@ def main(argv: Sequence[str]) -> int:
         ("10 Mbit/s + video: screen change, p50", f"{result.limited_change_p50_ms:.1f} ms", "< 100 ms"),
         ("10 Mbit/s + video: screen change, p99", f"{result.limited_change_p99_ms:.1f} ms", ""),
         ("  (updates per second while the video plays)", f"{result.limited_video_fps:.1f}", ""),
+        ("  (the video's own pictures per second)", f"{result.limited_video_source_fps:.1f}", ""),
         (
             "  (quality, link as the host measures them)",
             f"{result.limited_quality}, {result.limited_throughput_mbit:.1f} Mbit/s",

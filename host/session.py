@@ -111,6 +111,8 @@ END_REASON_STOPPED = "the customer ended the session"
 
 #: Longest sleep of the capture thread between checks of its commands (seconds).
 CAPTURE_TICK = 0.1
+#: How often a still screen with lossy regions awaiting refinement is encoded again (seconds).
+REFINE_TICK = 0.1
 #: Input events waiting for the input thread; beyond this the newest are dropped (a flooding viewer).
 MAX_PENDING_INPUT = 1024
 #: Wheel units per notch (the protocol counts 1/120 notch).
@@ -810,7 +812,10 @@ class HostSession:
                     room.wait(CAPTURE_TICK)
                 continue
             monitor_before = capture.monitor
-            if capture.wait_for_change(CAPTURE_TICK):
+            # Lossy regions awaiting refinement: encode again soon though nothing changes (the encoder
+            # refines a region still for 0.5 s; codec/FORMAT.md), so that a still screen ends up exact.
+            refine = encoder.pending_refinement > 0
+            if capture.wait_for_change(REFINE_TICK if refine else CAPTURE_TICK) or refine:
                 dirty = True
             if capture.monitor != monitor_before:  # the layout changed under us
                 encoder.resize(capture.monitor.width, capture.monitor.height)

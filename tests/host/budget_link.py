@@ -171,6 +171,8 @@ class BareViewer:
     arrivals: list[Arrival] = field(default_factory=list)
     states: list[bytes] = field(default_factory=list)
     decode_errors: list[Exception] = field(default_factory=list)
+    #: updates that carried a lossy region (the codec's VIDEO op)
+    lossy_updates: int = 0
 
     def __post_init__(self) -> None:
         # Decoding runs on a thread of its own, as in the real viewer: the acknowledgement of an update
@@ -202,6 +204,8 @@ class BareViewer:
                     self.decode_errors.append(exc)
                     rects = []
                 self.arrivals[index].changed = bool(rects)
+                if any(name == "video" for name, _ in self.decoder.last_ops):
+                    self.lossy_updates += 1
             index += 1
 
     def send(self, event: Event) -> None:
