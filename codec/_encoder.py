@@ -440,7 +440,7 @@ class Encoder:
             grown = stream.box if box is None else _union(stream.box, box)
             if self._even(grown) != stream.encoder.rect or crf != stream.encoder.crf:
                 return self._start_stream(frame, dirty, grown, crf)
-            stream.box = grown
+            stream.box = _intersection(grown, stream.encoder.rect)
             stream.still, stream.changed_at = 0, now
             return self._send(frame, dirty, new_stream=False)
         if pictures < LOSSY_MIN_TILES:
@@ -521,6 +521,8 @@ class Encoder:
         if self._stream is None:
             np.copyto(self._work, self._ref)  # the work frame equals the mirror between updates
         rect = self._even(box)
+        # a box at the frame's edge may lose a pixel to the even size: that column is sent exact
+        box = _intersection(box, rect)
         self._stream = _Stream(VideoEncoder(rect, crf), box, self._rect_tiles(rect), time.monotonic())
         return self._send(frame, dirty, new_stream=True)
 
@@ -591,6 +593,12 @@ def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[
     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
     x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
     return x0, y0, x1 - x0, y1 - y0
+
+
+def _intersection(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
 
 
 def _even_span(start: int, size: int, limit: int) -> tuple[int, int]:

@@ -51,7 +51,7 @@ static void tile_texture(const uint8_t *frame, int64_t stride, int32_t x0, int32
 int32_t os_classify_tiles(const uint8_t *frame, int64_t frame_stride, int32_t width, int32_t height, int32_t tile,
                           const uint8_t *changed, uint8_t *history, uint8_t *classes, int64_t n_tiles,
                           int32_t min_changes, int32_t min_colours, int32_t max_flat256) {
-    if (frame == NULL || changed == NULL || history == NULL || classes == NULL || tile < 2 || tile > 256 ||
+    if (frame == NULL || changed == NULL || history == NULL || classes == NULL || tile < 2 || tile > 4096 ||
         !os_geometry_ok(frame_stride, width, height) || min_changes < 1 || min_changes > 8 || min_colours < 1 ||
         min_colours > 1024 || max_flat256 < 0 || max_flat256 > 256)
         return OS_ERR_ARG;

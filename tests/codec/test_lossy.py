@@ -75,6 +75,32 @@ def test_a_video_of_odd_size_leaves_the_pixel_beyond_it_exact() -> None:
             assert np.array_equal(framebuffer[..., :3], encoder._ref[..., :3])
 
 
+def test_a_video_of_odd_width_at_the_frame_edge_keeps_its_last_column_exact() -> None:
+    # A video as wide as an odd frame: the even rectangle cannot grow, so it shrinks, and the column left
+    # out is sent exact.
+    width = 255
+    encoder, decoder = Encoder(width, H, quality=Quality.BALANCED), Decoder(width, H)
+    for index in range(5):
+        frame = terminal(width, H, seed=1)
+        frame[VY : VY + VH, :, :3] = np.hstack([landscape(index), landscape(index + 50)[:, : width - VW]])
+        framebuffer, _ = decoder.decode(encoder.encode(frame))
+        if index:
+            assert encoder.lossy_rect == (0, VY, width - 1, VH)
+            assert np.array_equal(outside(framebuffer, encoder.lossy_rect), outside(frame, encoder.lossy_rect))
+
+
+def test_a_large_compare_tile_works_lossy() -> None:
+    encoder, decoder = Encoder(W, H, tile=512, pack_width=512, quality=Quality.BALANCED), Decoder(W, H)
+    for index in range(3):
+        frame = screen(index)
+        framebuffer, _ = decoder.decode(encoder.encode(frame))
+        rect = encoder.lossy_rect
+        if rect is not None:
+            assert np.array_equal(outside(framebuffer, rect), outside(frame, rect))
+        else:
+            assert np.array_equal(framebuffer[..., :3], frame[..., :3])
+
+
 def test_a_video_that_stops_is_refined_to_exact_pixels() -> None:
     encoder, decoder = Encoder(W, H, quality=Quality.LOW), Decoder(W, H)
     for index in range(5):
