@@ -202,3 +202,24 @@ def test_a_slow_link_skips_frames_instead_of_queueing_them(xserver: XServer, rel
     assert during < 100 / 3, during
     assert after <= 3, after
     assert not viewer.decode_errors
+
+
+def test_a_still_screen_is_exact_after_a_lossy_video(xserver: XServer, session: Session) -> None:
+    viewer = session.viewer
+    session.mode(b"low")
+    wait_until(lambda: session.host.budget.budget.mode is QualityMode.LOW, 10, "low mode")
+    video = Video(xserver.display, 100, 100, 384, 256)
+    try:
+        video.play()
+        wait_until(lambda: viewer.lossy_updates >= 3, 30, "lossy updates of the video")
+        video.stop()
+        # Nothing changes on the screen any more; the host keeps encoding until the lossy region is
+        # refined, and the viewer's picture ends exactly equal to the screen.
+        wait_until(
+            lambda: np.array_equal(viewer.framebuffer()[..., :3], screen_of(xserver)),
+            15,
+            "the refined, exact picture",
+        )
+    finally:
+        video.close()
+    assert not viewer.decode_errors
