@@ -86,7 +86,9 @@ def test_a_video_of_odd_width_at_the_frame_edge_keeps_its_last_column_exact() ->
         framebuffer, _ = decoder.decode(encoder.encode(frame))
         if index:
             assert encoder.lossy_rect == (0, VY, width - 1, VH)
-            assert np.array_equal(outside(framebuffer, encoder.lossy_rect), outside(frame, encoder.lossy_rect))
+            assert np.array_equal(
+                outside(framebuffer, encoder.lossy_rect), outside(frame, encoder.lossy_rect)
+            )
 
 
 def test_a_large_compare_tile_works_lossy() -> None:
