@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opensupport.host.policy import policy_from_options
 from opensupport.host.reverse import AgentScreenGuest
 from opensupport.protocol import ControlMessage, SessionCode
@@ -182,3 +184,46 @@ def test_options_switched_off_under_a_running_agent_screen_close_it() -> None:
         "agent screen send is switched off for this agent"
     ]
     assert _answers(link)[-1][0] == "agent_screen.stop"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    topic=st.sampled_from(
+        ["agent_screen.offer", "agent_screen.stop", "agent_screen.accepted", "tool.refused"]
+    ),
+    data=st.one_of(
+        st.binary(max_size=300),
+        st.dictionaries(
+            st.sampled_from(["id", "code", "control", "reason", "request", "tool"]),
+            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=80), st.lists(st.integers())),
+        ).map(lambda d: json.dumps(d).encode()),
+    ),
+)
+def test_hostile_agent_screen_messages_never_raise_nor_show(topic: str, data: bytes) -> None:
+    from opensupport.viewer.reverse import AgentScreenShare, AgentScreenState
+
+    presenter = Presenter()
+    guest, link = _guest({}, presenter)
+    guest.handle(ControlMessage(topic, data))  # must not raise
+    assert presenter.shown == [] or topic == "agent_screen.offer"
+    for answer_topic, payload in _answers(link):  # an offer is accepted or refused, with a JSON answer
+        if answer_topic == "tool.refused":
+            assert payload["request"] == "agent_screen.offer"
+        else:
+            assert answer_topic == "agent_screen.accepted" and presenter.shown
+
+    made: list[Any] = []
+
+    class Thread:
+        def call(self, func: Any, *args: Any) -> bool:
+            func(*args)
+            return True
+
+    share = AgentScreenShare(
+        FakeLink(),  # type: ignore[arg-type]
+        Thread(),  # type: ignore[arg-type]
+        "http://relay",
+        open_host=lambda *a, **k: made.append(a),
+    )
+    share.handle(ControlMessage(topic, data))  # nothing offered: nothing may start
+    assert made == [] and share.status.state is AgentScreenState.IDLE
