@@ -69,9 +69,7 @@ class ViewerSessionTools:
         )
         self.chat_dock = self._dock(window, "문자 채팅", self.chat_panel)
         self.file_dock = self._dock(window, "파일 전송", self.file_panel)
-        window.bridge.session_options_changed.connect(
-            lambda options: place_transfer_window(self.file_dock, options.file_transfer_docked)
-        )
+        window.bridge.session_options_changed.connect(self._place_file_window)
         self._relay = _AllowedRelay()
         self._relay.changed.connect(self.follow, Qt.ConnectionType.QueuedConnection)
         client = self.tools.client
@@ -100,6 +98,12 @@ class ViewerSessionTools:
         self.file_panel.apply_allowed(allowed)
         self.chat_dock.setVisible("text_chat" in allowed)
         self.file_dock.setVisible(bool(_FILE_TOOLS & allowed))
+
+    def _place_file_window(self, options: Any) -> None:
+        # 파일 전송 뷰어 모드, from the host's session.options (GUI thread); a later session of the same
+        # window has panels of its own
+        if not self.closed:
+            place_transfer_window(self.file_dock, options.file_transfer_docked)
 
     @property
     def allowed(self) -> frozenset[str] | None:
