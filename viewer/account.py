@@ -206,6 +206,10 @@ class AgentAccount:
         """The invitations of the session ``record_id`` (who joined, who left, refusals)."""
         return [dict(i) for i in self._call("GET", f"/api/sessions/{int(record_id)}/invitations")]
 
+    def open_invitations(self) -> list[dict[str, Any]]:
+        """Invitations this agent may join now (named for it, or for any agent of its company)."""
+        return [dict(i) for i in self._call("GET", "/api/invitations")]
+
     def join_invitation(self, routing_id: str) -> dict[str, Any]:
         """Register as the invited agent before connecting with the invitation's code."""
         return dict(self._call("POST", "/api/invitations/join", {"routing_id": routing_id}))

@@ -120,24 +120,28 @@ def test_an_invited_agent_with_control_sees_and_types(
     server: ServerProcess, xserver: XServer, qapp: Any, tmp_path: Path
 ) -> None:
     from opensupport.viewer.events import PointerMove
-    from opensupport.viewer.invite import join_invitation
+    from opensupport.viewer.ui.journey import AgentDesk
 
     server.add_agent("inviter1", consent_before_invite=True, desktop_sharing=True)  # pixels as they are
     server.add_agent("guest1")
     xterm = XtermCat(xserver, tmp_path, 20, 20)
     call = Call(server, xserver, "inviter1", "--invite-consent", "yes")
-    guest_window = new_window()
+    desk_window = new_window()
     guest_account = log_in(server, "guest1")
-    guest_session = None
+    guest_desk = AgentDesk(desk_window, guest_account)  # the colleague's own viewer
+    guest_window = guest_session = None
     patch = None
     try:
-        main_screen, guest_screen = Screen(qapp, call.window), Screen(qapp, guest_window)
+        main_screen = Screen(qapp, call.window)
         assert_screen_matches(xserver, main_screen)
         sent = call.journey.invitations.invite(control=True, invitee="guest1")
         assert sent.code.routing_id != call.created.code.routing_id
         assert call.journey.invitations.wait_for(sent.id, ("open", "refused", "failed"), 30) == "open"
-        guest_session, joined = join_invitation(guest_window, guest_account, sent.code)
-        assert joined.record_id == call.created.id and joined.control is True
+        # Session > Join an invitation… lists it; the colleague types the code it was given
+        assert [(i["id"], i["control"]) for i in guest_account.open_invitations()] == [(sent.id, True)]
+        guest_window = guest_desk.join_invitation(sent.code)
+        guest_session = guest_desk.joined[0][1]
+        guest_screen = Screen(qapp, guest_window)
         assert call.journey.invitations.wait_for(sent.id, ("joined",), 30) == "joined"
         wait_until(lambda: guest_session.host_view_only is False, 10, "the host to give the guest control")
         assert_screen_matches(xserver, guest_screen)
@@ -151,8 +155,8 @@ def test_an_invited_agent_with_control_sees_and_types(
         press(guest_session, RETURN)
         press(guest_session, CONTROL_L, ord("d"))
         assert xterm.result() == b"guest ok\n"
-        # leaving does not end the session
-        guest_session.stop("the invited agent left")
+        # closing the guest's window leaves; the session goes on
+        guest_window.close()
         assert call.journey.invitations.wait_for(sent.id, ("left",), 15) == "left"
         assert not call.session.ended.is_set()
         patch.recolour(0xCC7733)
@@ -171,8 +175,10 @@ def test_an_invited_agent_with_control_sees_and_types(
             patch.close()
         if guest_session is not None:
             guest_session.stop()
-        guest_window.close()
-        guest_account.logout()
+        if guest_window is not None:
+            guest_window.close()
+        guest_desk.close()
+        desk_window.close()
         call.close()
         xterm.close()
     assert server.record(call.created.id).status == "ended"

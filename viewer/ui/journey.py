@@ -73,6 +73,10 @@ class AgentDesk(QObject):
         self.invite_action = menu.addAction("Invite agent…")
         self.invite_action.setVisible(bool(account.options.get("invite_agent")))
         self.invite_action.triggered.connect(self.invite_agent)
+        self.join_action = menu.addAction("Join an invitation…")
+        self.join_action.triggered.connect(self.ask_join)
+        #: (window, session) of the invitations this agent joined from the desk
+        self.joined: list[tuple[Any, Any]] = []
         self.end_action = menu.addAction("End session")
         self.end_action.triggered.connect(self.end_session)
 
@@ -132,6 +136,23 @@ class AgentDesk(QObject):
         if self.journey is not None:
             ask_and_invite(self.window, self.journey)
 
+    def ask_join(self) -> None:
+        """Session > Join an invitation…: the invitations open for this agent, and the code to join."""
+        from opensupport.viewer.ui.invite import ask_join_code
+
+        code = ask_join_code(self.window, self.account)
+        if code is not None:
+            self.join_invitation(code)
+
+    def join_invitation(self, code: Any) -> Any:
+        """Join another agent's session with the invitation's ``code`` in a window of its own (closing it
+        leaves). Returns the window; raises AccountError when the server refuses."""
+        from opensupport.viewer.ui.invite import open_guest_window
+
+        window, session = open_guest_window(self.account, code)
+        self.joined.append((window, session))
+        return window
+
     def _after_session(self, message: str) -> None:
         if self._replaced is not None:  # the waiting session given up for the administrator's one
             self._replaced = None
@@ -163,6 +184,8 @@ class AgentDesk(QObject):
 
     def close(self) -> None:
         """End the current session and log the agent out."""
+        for _window, guest in self.joined:
+            guest.stop("the invited agent closed the viewer")
         if self.session is not None:
             self.session.stop("the agent closed the viewer")
         if self.journey is not None:
