@@ -34,15 +34,33 @@
 #define PROBES 16384
 
 typedef struct {
-    uint32_t key; /* upper hash bits, never 0 */
+    uint32_t key; /* upper hash bits with the search's epoch in the low byte (see `epoch_t`) */
     uint32_t where; /* x << 16 | y of a unique segment, or DUP */
 } entry_t;
 
-static inline uint32_t px_at(const uint8_t *row, int32_t x) {
+/* The segment table is not cleared for every search (clearing 1-2 MB cost 0.1-0.2 ms a frame, as much
+ * as a tenth of the search): each search has an epoch 1..255 kept in the scratch's header and stored in
+ * the low byte of every key it inserts, so entries of earlier searches read as empty. The table is
+ * cleared only when the epoch wraps, or when the header does not hold EPOCH_MAGIC (fresh scratch). The
+ * low byte is thereby lost to the key, which leaves 24 bits of it: a false match only casts a wrong
+ * vote, and every vote's offset is verified pixel for pixel before it becomes a move. */
+#define EPOCH_MAGIC 0x4F534D4F54494F4Eull
+typedef struct {
+    uint64_t magic;
+    uint32_t epoch;
+    uint32_t pad[13]; /* 64 bytes: the table after it stays aligned to a cache line */
+} epoch_t;
+
+static inline uint32_t epoch_key(uint64_t h, uint32_t epoch) { return ((uint32_t)(h >> 32) & ~0xFFu) | epoch; }
+
+/* A whole pixel (alpha included, as the copies are verified) and its colour alone. */
+static inline uint32_t px32(const uint8_t *row, int32_t x) {
     uint32_t v;
     memcpy(&v, row + (int64_t)x * 4, 4);
-    return v & 0x00FFFFFFu;
+    return v;
 }
+
+static inline uint32_t px_at(const uint8_t *row, int32_t x) { return px32(row, x) & 0x00FFFFFFu; }
 
 typedef struct {
     int32_t x, y, w, h; /* destination */
@@ -82,19 +100,18 @@ static int rect_equal(const uint8_t *frame, int64_t fs, const uint8_t *ref, int6
 
 /* How many columns left (dir = -1) or right (dir = +1) of the rect's edge match in every row, at most
  * limit. Row by row along memory, narrowing as rows disagree: a column at a time down the rows would
- * miss the cache on every pixel. */
+ * miss the cache on every pixel. A row whose whole remaining span matches (most rows of a scrolled
+ * region) costs one memcmp; only a row that disagrees is walked pixel by pixel from the edge. */
 static int32_t matching_columns(const uint8_t *frame, int64_t fs, const uint8_t *ref, int64_t rs,
                                 const move_t *m, int dir, int32_t limit) {
     const int32_t edge = dir < 0 ? m->x - 1 : m->x + m->w;
     for (int32_t r = m->y; r < m->y + m->h && limit > 0; r++) {
         const uint8_t *f = frame + r * fs, *g = ref + (int64_t)(r - m->oy) * rs;
-        for (int32_t k = 0; k < limit; k++) {
-            const int32_t c = edge + dir * k;
-            if (memcmp(f + (int64_t)c * 4, g + (int64_t)(c - m->ox) * 4, 4) != 0) {
-                limit = k;
-                break;
-            }
-        }
+        const int32_t lo = dir < 0 ? edge - limit + 1 : edge;
+        if (memcmp(f + (int64_t)lo * 4, g + (int64_t)(lo - m->ox) * 4, (size_t)limit * 4) == 0) continue;
+        int32_t k = 0;
+        while (k < limit && px32(f, edge + dir * k) == px32(g, edge + dir * k - m->ox)) k++;
+        limit = k;
     }
     return limit;
 }
@@ -168,6 +185,53 @@ static int move_order(const void *pa, const void *pb) {
     return (a->ox > 0) ? (b->x > a->x) - (b->x < a->x) : (a->x > b->x) - (a->x < b->x);
 }
 
+static int larger_first(const void *pa, const void *pb) {
+    const move_t *a = pa, *b = pb;
+    const int64_t area_a = (int64_t)a->w * a->h, area_b = (int64_t)b->w * b->h;
+    return (area_b > area_a) - (area_b < area_a);
+}
+
+/* The largest of the four bands of `r` outside `o` (they overlap): a part of a verified rectangle is
+ * verified too. Width 0 when `o` covers `r`. */
+static move_t outside(const move_t *r, const move_t *o) {
+    move_t best = *r, band = *r;
+    int64_t best_area = 0;
+    best.w = best.h = 0;
+    if (o->y > r->y) { /* above */
+        band = *r, band.h = o->y - r->y;
+        if ((int64_t)band.w * band.h > best_area) best = band, best_area = (int64_t)band.w * band.h;
+    }
+    if (o->y + o->h < r->y + r->h) { /* below */
+        band = *r, band.y = o->y + o->h, band.h = r->y + r->h - band.y;
+        if ((int64_t)band.w * band.h > best_area) best = band, best_area = (int64_t)band.w * band.h;
+    }
+    if (o->x > r->x) { /* left */
+        band = *r, band.w = o->x - r->x;
+        if ((int64_t)band.w * band.h > best_area) best = band, best_area = (int64_t)band.w * band.h;
+    }
+    if (o->x + o->w < r->x + r->w) { /* right */
+        band = *r, band.x = o->x + o->w, band.w = r->x + r->w - band.x;
+        if ((int64_t)band.w * band.h > best_area) best = band;
+    }
+    return best;
+}
+
+/* Growing lets rectangles of one offset overlap (a tile claimed just below a dragged window grows up
+ * into the window's rectangle). Two copies of one offset whose destinations overlap each read pixels
+ * the other writes, so no order works and step 3 would drop one of them whole, however large. Here the
+ * larger keeps the overlap and the smaller shrinks to its largest band outside. Returns the new end. */
+static int32_t separate(move_t *found, int32_t first, int32_t n_found) {
+    qsort(found + first, (size_t)(n_found - first), sizeof *found, larger_first);
+    int32_t kept = first;
+    for (int32_t k = first; k < n_found; k++) {
+        move_t r = found[k];
+        for (int32_t j = first; j < kept && r.w > 0; j++)
+            if (overlaps(&found[j], r.x, r.y, r.w, r.h)) r = outside(&r, &found[j]);
+        if (r.w > 0 && r.h > 0) found[kept++] = r;
+    }
+    return kept;
+}
+
 /* Table slots for at most `inserts` entries: a power of two, at most half full. */
 static int64_t table_slots(int64_t inserts) {
     int64_t slots = 1024;
@@ -175,21 +239,25 @@ static int64_t table_slots(int64_t inserts) {
     return slots;
 }
 
+/* Table slots for the largest search of a frame size: step >= dirty/TABLE_INSERTS rounded down to odd,
+ * so dirty/step <= 1.5 TABLE_INSERTS; plus one partial sampled row per tile row (see `inserts` below). */
+static int64_t max_table_slots(int32_t width, int32_t height, int32_t tile) {
+    const int64_t tiles_y = (height + tile - 1) / tile;
+    return table_slots(2 * (int64_t)TABLE_INSERTS + tiles_y * width);
+}
+
 int64_t os_motion_scratch_size(int32_t width, int32_t height, int32_t tile) {
     if (width < 1 || height < 1 || tile < SEG || tile > 4096) return OS_ERR_ARG;
     const int64_t tiles_x = (width + tile - 1) / tile, tiles_y = (height + tile - 1) / tile;
-    /* step >= dirty/TABLE_INSERTS rounded down to odd, so dirty/step <= 1.5 TABLE_INSERTS; plus one
-     * partial sampled row per tile row (see `inserts` below). */
-    const int64_t inserts = 2 * (int64_t)TABLE_INSERTS + tiles_y * width;
-    return table_slots(inserts) * (int64_t)sizeof(entry_t) + VOTE_SLOTS * (int64_t)sizeof(vote_t) +
-           MAX_RECTS * (int64_t)sizeof(move_t) + tiles_x * tiles_y + 64;
+    return (int64_t)sizeof(epoch_t) + max_table_slots(width, height, tile) * (int64_t)sizeof(entry_t) +
+           VOTE_SLOTS * (int64_t)sizeof(vote_t) + MAX_RECTS * (int64_t)sizeof(move_t) + tiles_x * tiles_y + 64;
 }
 
 int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t *ref, int64_t ref_stride,
                       int32_t width, int32_t height, int32_t tile, const uint8_t *dirty, int64_t dirty_len,
                       int32_t *moves, int32_t moves_cap, uint8_t *scratch, int64_t scratch_len) {
     if (frame == NULL || ref == NULL || dirty == NULL || (moves == NULL && moves_cap > 0) || moves_cap < 0 ||
-        scratch == NULL || scratch_len < os_motion_scratch_size(width, height, tile) ||
+        scratch == NULL || (uintptr_t)scratch % 8 != 0 || scratch_len < os_motion_scratch_size(width, height, tile) ||
         tile < SEG || tile > 4096 || !os_geometry_ok(frame_stride, width, height) ||
         !os_geometry_ok(ref_stride, width, height))
         return OS_ERR_ARG;
@@ -217,15 +285,22 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
             if (dirty[(int64_t)ty * tiles_x + tx]) columns += (tx + 1) * tile < width ? tile : width - tx * tile;
         inserts += rows > 0 ? rows * columns : 0;
     }
-    const int64_t slots = table_slots(inserts);
+    const int64_t slots = table_slots(inserts), max_slots = max_table_slots(width, height, tile);
+    if (slots > max_slots) return OS_ERR_CAPACITY;
     /* Scratch comes from the caller, kept across frames: fresh pages every frame cost more than the
-     * search itself (a page fault per 4 KiB). Only the part used is cleared. */
-    entry_t *table = (entry_t *)scratch;
-    vote_t *votes = (vote_t *)(scratch + slots * (int64_t)sizeof(entry_t));
+     * search itself (a page fault per 4 KiB). The table is used from its start, `slots` entries. */
+    epoch_t *header = (epoch_t *)scratch;
+    entry_t *table = (entry_t *)(scratch + sizeof(epoch_t));
+    vote_t *votes = (vote_t *)((uint8_t *)table + max_slots * (int64_t)sizeof(entry_t));
     move_t *found = (move_t *)((uint8_t *)votes + VOTE_SLOTS * sizeof(vote_t));
     uint8_t *claim = (uint8_t *)(found + MAX_RECTS);
     if (claim + (int64_t)tiles_x * tiles_y > scratch + scratch_len) return OS_ERR_CAPACITY;
-    memset(table, 0, (size_t)slots * sizeof *table);
+    if (header->magic != EPOCH_MAGIC || header->epoch >= 255) {
+        memset(table, 0, (size_t)max_slots * sizeof *table);
+        header->magic = EPOCH_MAGIC;
+        header->epoch = 0;
+    }
+    const uint32_t epoch = ++header->epoch;
     memset(votes, 0, VOTE_SLOTS * sizeof *votes);
     int32_t result = 0;
     const uint64_t mask = (uint64_t)slots - 1;
@@ -250,9 +325,9 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
                 for (int32_t x = x0;; x++) {
                     /* a uniform window of colour c hashes to c * uniform_hash: background says nothing */
                     if (h != px_at(row, x) * uniform_hash) {
-                        const uint32_t key = (uint32_t)(h >> 32) | 1u;
+                        const uint32_t key = epoch_key(h, epoch);
                         for (uint64_t slot = (h * HASH_MUL) >> 24 & mask;; slot = (slot + 1) & mask) {
-                            if (table[slot].key == 0) {
+                            if ((table[slot].key & 0xFFu) != epoch) {
                                 table[slot].key = key;
                                 table[slot].where = ((uint32_t)x << 16) | (uint32_t)y;
                                 break;
@@ -288,8 +363,9 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
                     uint64_t h = 0;
                     for (int32_t i = 0; i < SEG; i++) h = h * HASH_MUL + px_at(row, x + i);
                     if (h == px_at(row, x) * uniform_hash) continue; /* uniform */
-                    const uint32_t key = (uint32_t)(h >> 32) | 1u;
-                    for (uint64_t slot = (h * HASH_MUL) >> 24 & mask; table[slot].key != 0; slot = (slot + 1) & mask) {
+                    const uint32_t key = epoch_key(h, epoch);
+                    for (uint64_t slot = (h * HASH_MUL) >> 24 & mask; (table[slot].key & 0xFFu) == epoch;
+                         slot = (slot + 1) & mask) {
                         if (table[slot].key != key) continue;
                         if (table[slot].where != DUP) {
                             const int32_t dx = x - (int32_t)(table[slot].where >> 16);
@@ -369,7 +445,7 @@ int32_t os_find_moves(const uint8_t *frame, int64_t frame_stride, const uint8_t 
         int32_t kept = first;
         for (int32_t k = first; k < n_found; k++)
             if (found[k].w > 0 && found[k].h > 0) found[kept++] = found[k];
-        n_found = kept;
+        n_found = separate(found, first, kept);
         qsort(found + first, (size_t)(n_found - first), sizeof *found, move_order);
     }
 
