@@ -84,8 +84,12 @@ def test_stop_button_ends_the_session_and_says_so(
         wait_until(lambda: viewer.pump() or window.banner.isVisible(), 20, "the sharing banner")
         window.stop_button.click()
         wait_until(viewer.session.ended.is_set, what="the viewer's session to end")
+        # The banner hides first; the final status reaches the window in the same event-loop turn or the
+        # next, so wait for the words themselves rather than reading them at the banner's moment.
         wait_until(lambda: viewer.pump() or not window.banner.isVisible(), what="the banner to go")
-        assert window.who_label.text() == "Session ended — the customer ended the session"
+        ended = "Session ended — the customer ended the session"
+        wait_until(lambda: viewer.pump() or window.who_label.text() == ended, what="the ended status")
+        assert window.who_label.text() == ended
         assert window.stop_button.text() == "Close"
         assert viewer.session.result is not None and viewer.session.result.closed_by_peer
     finally:
