@@ -344,6 +344,11 @@ class HostSession:
         return self._status
 
     @property
+    def display(self) -> str | None:
+        """The X display shared (None: ``$DISPLAY``)."""
+        return self._display
+
+    @property
     def shared_monitor(self) -> CaptureMonitor | None:
         """The monitor being shared (its place on the desktop), once the capture opened it."""
         return self._cursor_monitor

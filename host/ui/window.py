@@ -6,6 +6,10 @@ customer to draw, the chat, the transfer list with its consent dialogs, and the 
 agent is recording the screen"). The tools may appear after the window (the server journey learns the
 options after the handshake): a timer picks them up.
 
+부분공유: once the options are known, "공유 범위… / Share…" opens :class:`~.share_picker.SharePicker` (the whole
+screen, one window, or a dragged region) when they allow partial sharing, and is disabled with the reason
+when they do not; a line under the banner says what is shared.
+
 The session runs on its own threads (:class:`~opensupport.host.session.HostSession`); its status reaches
 the window through a queued Qt signal. Closing the window ends the session at once, as the stop button
 does: the customer is always in control.
@@ -32,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..session import END_REASON_STOPPED, HostSession, HostStatus
+from .share_picker import ShareChoice, SharePicker
 
 if TYPE_CHECKING:
     from ..cli import HostConfig
@@ -79,6 +84,14 @@ class HostWindow(QMainWindow):
         self.draw_button.setCheckable(True)
         self.draw_button.setVisible(False)
         self.draw_button.toggled.connect(self._draw_toggled)
+        self.share_button = QPushButton("공유 범위… / Share…")
+        self.share_button.setVisible(False)  # until the agent's options are known
+        self.share_button.clicked.connect(self.open_share_picker)
+        self.sharing_label = QLabel()
+        self.sharing_label.setVisible(False)
+        #: The customer's last choice (None: what the session started with).
+        self.share_choice: ShareChoice | None = None
+        self.share_picker: SharePicker | None = None
         self.notice_label = QLabel()
         self.notice_label.setVisible(False)
         self.bridge.notice.connect(self.show_notice)
@@ -87,9 +100,11 @@ class HostWindow(QMainWindow):
         buttons = QHBoxLayout()
         buttons.addWidget(self.pause_button)
         buttons.addWidget(self.draw_button)
+        buttons.addWidget(self.share_button)
         buttons.addWidget(self.stop_button)
         layout = QVBoxLayout()
         layout.addWidget(self.banner)
+        layout.addWidget(self.sharing_label)
         layout.addWidget(self.who_label)
         layout.addWidget(self.session_label)
         layout.addWidget(self.notice_label)
@@ -125,6 +140,9 @@ class HostWindow(QMainWindow):
             self._ended = True
             self.who_label.setText(f"Session ended — {status.ended}")
             self.banner.setVisible(False)
+            self.sharing_label.setVisible(False)
+            self.share_button.setEnabled(False)
+            self._close_share_picker()
             self.pause_button.setEnabled(False)
             self.stop_button.setText("Close")
             return
@@ -140,6 +158,7 @@ class HostWindow(QMainWindow):
             who = status.detail or status.link.value
         self.who_label.setText(who)
         self.banner.setVisible(status.connected)
+        self.sharing_label.setVisible(status.connected)
         self.banner.setText(PAUSED_TEXT if status.paused else SHARING_TEXT)
         self.banner.setStyleSheet(_BANNER_STYLE.format(bg="#6d6d6d" if status.paused else "#c62828"))
         self.pause_button.setText("Resume" if status.paused else "Pause")
@@ -154,6 +173,7 @@ class HostWindow(QMainWindow):
         tools = self.session.tools
         if tools is not None and tools is not self.wired_tools and not tools.closed:
             self._wire(tools)
+        self._follow_sharing()
         monitor = self.session.shared_monitor
         if self.overlay is not None and monitor is not None:
             geometry = (monitor.x, monitor.y, monitor.width, monitor.height)
@@ -206,6 +226,79 @@ class HostWindow(QMainWindow):
         self.draw_button.setChecked(False)
         self.draw_button.setVisible(False)
 
+    # -- 부분공유: what the customer shares ------------------------------------------------------------------
+    def _follow_sharing(self) -> None:
+        """Offer the picker as the policy says, and say what is shared."""
+        from ..policy import Feature, FeatureDisabled
+
+        policy = self.session.policy
+        if policy is not None and not self._ended:
+            allowed = policy.allows(Feature.PARTIAL_SHARING)
+            self.share_button.setVisible(True)
+            self.share_button.setEnabled(allowed)
+            self.share_button.setToolTip(
+                ""
+                if allowed
+                else f"부분 공유가 허용되지 않습니다 / {FeatureDisabled(Feature.PARTIAL_SHARING)}"
+            )
+            if not allowed:
+                self._close_share_picker()
+        text = self.sharing_what()
+        if text != self.sharing_label.text():
+            self.sharing_label.setText(text)
+
+    def sharing_what(self) -> str:
+        """What the agent sees now, Korean first (from the capture's shared area, not from the request)."""
+        monitor = self.session.shared_monitor
+        if monitor is None:
+            return ""
+        choice = self.share_choice
+        if monitor.name == "window":
+            if choice is not None and choice.kind == "window":
+                ko, en = choice.describe()
+            else:
+                ko, en = "창", "a window"  # shared from the command line: no title known
+        elif monitor.name == "region":
+            ko, en = ShareChoice("region", rect=monitor.rect).describe()
+        else:
+            ko, en = ShareChoice("screen").describe()
+        return f"공유 중: {ko} / Sharing: {en}"
+
+    def open_share_picker(self) -> SharePicker | None:
+        """The "Share…" button: the picker (not modal, so the session's window keeps updating)."""
+        from ..policy import Feature
+
+        policy = self.session.policy
+        if policy is None or not policy.allows(Feature.PARTIAL_SHARING):
+            return None
+        self._close_share_picker()
+        self.share_picker = SharePicker(self.session.display, self)
+        self.share_picker.chosen.connect(self.share)
+        self.share_picker.show()
+        return self.share_picker
+
+    def _close_share_picker(self) -> None:
+        if self.share_picker is not None:
+            self.share_picker.reject()
+            self.share_picker.deleteLater()
+            self.share_picker = None
+
+    def share(self, choice: ShareChoice) -> bool:
+        """Share what the customer chose from now on (the viewer gets a key frame of it). False, with a
+        notice, when the agent's options refuse it."""
+        from ..policy import FeatureDisabled
+
+        try:
+            if choice.kind == "screen":
+                self.session.share_monitor()
+            else:
+                self.session.share_area(choice.rect, window=choice.window_id)
+        except FeatureDisabled as exc:
+            self.show_notice(f"부분 공유가 허용되지 않습니다 / {exc}")
+            return False
+        self.share_choice = choice
+        return True
+
     def _draw_toggled(self, on: bool) -> None:
         if self.overlay is not None:
             self.overlay.set_drawing_mode(on)
@@ -223,6 +316,7 @@ class HostWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the applet ends the session at once."""
         self._tools_timer.stop()
+        self._close_share_picker()
         self.agent_screen.close()
         self.session.stop(END_REASON_STOPPED)
         self.session.close()
