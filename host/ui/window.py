@@ -285,9 +285,25 @@ class HostWindow(QMainWindow):
 
     def share(self, choice: ShareChoice) -> bool:
         """Share what the customer chose from now on (the viewer gets a key frame of it). False, with a
-        notice, when the agent's options refuse it."""
+        notice, when the agent's options refuse it or the chosen window is gone."""
+        from ..capture.windows import list_windows
+        from ..errors import HostError
         from ..policy import FeatureDisabled
 
+        if choice.kind == "window":
+            # Closed while the picker was open: the capture would refuse it with only a log line, and the
+            # status would name a window that is not shared.
+            try:
+                alive = any(w.window_id == choice.window_id for w in list_windows(self.session.display))
+            except HostError as exc:
+                self.show_notice(f"창 목록을 읽을 수 없습니다 / Cannot list the windows: {exc}")
+                return False
+            if not alive:
+                self.show_notice(
+                    f"창 '{choice.title}'이(가) 닫혔습니다 / The window '{choice.title}' is gone: still sharing "
+                    "what was shared"
+                )
+                return False
         try:
             if choice.kind == "screen":
                 self.session.share_monitor()

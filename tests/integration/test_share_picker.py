@@ -7,6 +7,7 @@ with partial sharing switched off the picker is not offered and the session refu
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,27 @@ class FrameWitness:
             self.frames = 0
             self.shapes: set[tuple[int, ...]] = set()
             self.marker_seen = 0
+
+
+class TitledWindow:
+    """A top-level window the picker lists (titled, not override-redirect)."""
+
+    def __init__(self, xserver: XServer, x: int, y: int, title: str) -> None:
+        from Xlib import X, display
+
+        self.d = display.Display(xserver.display)
+        screen = self.d.screen()
+        self.window: Any = screen.root.create_window(
+            x, y, 50, 50, 0, screen.root_depth, X.InputOutput, X.CopyFromParent, background_pixel=0x445566
+        )
+        self.window.set_wm_name(title)
+        self.window.map()
+        self.d.sync()
+
+    def close(self) -> None:
+        self.window.destroy()
+        self.d.sync()
+        self.d.close()
 
 
 def make_window(xserver: XServer, url: str, code: SessionCode, options: dict[str, bool]) -> Any:
@@ -125,6 +147,21 @@ def test_the_customer_shares_the_xterm_then_the_whole_screen_again(
             assert witness.shapes == {(h, w)}, witness.shapes
             assert witness.marker_seen == 0
 
+        # A window closed while the picker was open is refused with a notice; the xterm stays shared.
+        gone = TitledWindow(xserver, 700, 100, "closing soon")
+        window.share_button.click()
+        picker = window.share_picker
+        assert picker is not None
+        picker.select_window("closing soon")
+        gone.close()
+        picker.buttons.button(picker.buttons.StandardButton.Ok).click()
+        assert "The window 'closing soon' is gone" in window.notice_label.text()
+        assert f"Sharing: window '{title}'" in window.sharing_label.text()
+        for _ in range(30):
+            viewer.pump()
+            time.sleep(0.01)
+        assert equals_area(xserver, viewer, x, y, w, h)
+
         # Back to the whole screen from the same picker.
         window.share_button.click()
         picker = window.share_picker
@@ -168,6 +205,11 @@ def test_a_region_dragged_on_the_overlay_is_what_the_viewer_sees(
         # A slip (a drag under the minimum) chooses nothing: the picker comes back.
         QTest.mousePress(overlay, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(10, 10))
         QTest.mouseRelease(overlay, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(14, 12))
+        assert picker.isVisible() and picker.overlay is None and window.share_choice is None
+        picker.drag_button.click()
+        overlay = picker.overlay
+        assert overlay is not None
+        QTest.keyClick(overlay, Qt.Key.Key_Escape)  # Escape: back to the picker, nothing chosen
         assert picker.isVisible() and picker.overlay is None and window.share_choice is None
         picker.drag_button.click()
         overlay = picker.overlay
