@@ -131,3 +131,22 @@ def test_automatic_mode_steps_down_by_airtime_then_up_with_a_growing_hold() -> N
     frames(100_000, 0.1, 6)  # (decisions wait DECIDE_INTERVAL after a change)
     assert budget.quality is Quality.LOW
     assert budget._up_hold == 2 * UP_HOLD
+
+
+def test_no_step_up_to_lossless_that_would_send_a_lossy_video_exact_over_a_slow_link() -> None:
+    clock = Clock()
+    budget = LinkBudget(clock=clock)
+    budget.quality = Quality.HIGH  # where automatic mode stepped down to
+    budget.lossy_area = 960 * 540  # a video shown lossy: exact, it would be over a megabyte
+    frame = 0
+    for _ in range(200):  # 20 s of 5 kB frames on a 1.25 MB/s link: 4 ms each
+        frame += 1
+        sent_and_acked(budget, clock, 5_000, 0.004, frame)
+        clock.now += 0.096
+    assert budget.quality is Quality.HIGH
+    budget.lossy_area = 0  # the video stopped and was refined: nothing lossy is left
+    for _ in range(40):
+        frame += 1
+        sent_and_acked(budget, clock, 5_000, 0.004, frame)
+        clock.now += 0.096
+    assert budget.quality is Quality.LOSSLESS
