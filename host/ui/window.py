@@ -39,6 +39,7 @@ from ..session import END_REASON_STOPPED, HostSession, HostStatus
 from .share_picker import ShareChoice, SharePicker
 
 if TYPE_CHECKING:
+    from ..capture import Monitor as CaptureMonitor
     from ..cli import HostConfig
     from ..overlay import DrawingOverlay
     from ..tools.live import HostSessionTools
@@ -92,6 +93,7 @@ class HostWindow(QMainWindow):
         #: The customer's last choice (None: what the session started with).
         self.share_choice: ShareChoice | None = None
         self.share_picker: SharePicker | None = None
+        self._window_lookup: tuple[CaptureMonitor, ShareChoice | None] | None = None
         self.notice_label = QLabel()
         self.notice_label.setVisible(False)
         self.bridge.notice.connect(self.show_notice)
@@ -254,15 +256,29 @@ class HostWindow(QMainWindow):
             return ""
         choice = self.share_choice
         if monitor.name == "window":
-            if choice is not None and choice.kind == "window":
-                ko, en = choice.describe()
-            else:
-                ko, en = "창", "a window"  # shared from the command line: no title known
+            if choice is None or choice.kind != "window":
+                choice = self._window_at(monitor)  # shared from the command line (--share-window)
+            ko, en = choice.describe() if choice is not None else ("창", "a window")
         elif monitor.name == "region":
             ko, en = ShareChoice("region", rect=monitor.rect).describe()
         else:
             ko, en = ShareChoice("screen").describe()
         return f"공유 중: {ko} / Sharing: {en}"
+
+    def _window_at(self, monitor: CaptureMonitor) -> ShareChoice | None:
+        """The listed window whose place is the shared area (looked up once per area)."""
+        if self._window_lookup is None or self._window_lookup[0] != monitor:
+            from ..capture.windows import list_windows
+            from ..errors import HostError
+
+            try:
+                listed = list_windows(self.session.display)
+            except HostError:
+                listed = []  # the status then says "a window"
+            found = next((w for w in listed if w.rect == monitor.rect), None)
+            choice = ShareChoice("window", window_id=found.window_id, title=found.title) if found else None
+            self._window_lookup = (monitor, choice)
+        return self._window_lookup[1]
 
     def open_share_picker(self) -> SharePicker | None:
         """The "Share…" button: the picker (not modal, so the session's window keeps updating)."""

@@ -272,3 +272,61 @@ def test_with_partial_sharing_off_the_picker_is_not_offered_and_the_session_refu
     finally:
         viewer.close()
         window.close()
+
+
+def test_options_switched_off_mid_session_close_the_picker(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any
+) -> None:
+    from opensupport.host.policy import policy_from_options
+
+    code = SessionCode.generate()
+    window = make_window(xserver, shared_relay.url, code, {})
+    viewer = Viewer(qapp, shared_relay.url, code)
+    try:
+        wait_until(lambda: viewer.pump() or window.share_button.isEnabled(), 20, "the Share… button")
+        window.share_button.click()
+        assert window.share_picker is not None and window.share_picker.isVisible()
+        window.session.set_policy(policy_from_options({"partial_sharing": False}))
+        wait_until(lambda: viewer.pump() or not window.share_button.isEnabled(), 10, "the button to disable")
+        assert window.share_picker is None
+        assert "partial sharing is switched off" in window.share_button.toolTip()
+        assert window.session.status.connected  # the whole screen was shared: the session goes on
+        assert_screen_matches(xserver, viewer)
+    finally:
+        viewer.close()
+        window.close()
+
+
+def test_a_window_shared_from_the_start_is_named_by_its_title(
+    xserver: XServer, shared_relay: RelayProcess, qapp: Any, tmp_path: Path
+) -> None:
+    from opensupport.host.capture.windows import list_windows
+    from opensupport.host.policy import policy_from_options
+    from opensupport.host.session import HostSession
+    from opensupport.host.ui.window import HostWindow
+
+    xterm = XtermCat(xserver, tmp_path, x=200, y=150)
+    title = xterm.proc.args[3]
+    (listed,) = [w for w in list_windows(xserver.display) if w.title == title]
+    code = SessionCode.generate()
+    session = HostSession(
+        shared_relay.url,
+        code,
+        display=xserver.display,
+        policy=policy_from_options({}),
+        share_window=listed.window_id,  # as `opensupport host --share-window` does
+    )
+    window = HostWindow(session, code.routing_id)
+    window.start()
+    window.show()
+    viewer = Viewer(qapp, shared_relay.url, code)
+    try:
+        wait_until(lambda: equals_area(xserver, viewer, *listed.rect), 20, "the viewer to show the xterm")
+        wait_until(
+            lambda: viewer.pump() or f"Sharing: window '{title}'" in window.sharing_label.text(),
+            what="the status to name the window shared from the start",
+        )
+    finally:
+        viewer.close()
+        window.close()
+        xterm.close()
