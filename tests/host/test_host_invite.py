@@ -267,3 +267,45 @@ def test_a_guest_follows_options_changed_under_the_session() -> None:
     guest.thread = RecordingThread()  # type: ignore[assignment]
     guest.follow_policy(policy_from_options({"invite_agent": False}))  # 상담원 초대 switched off: closed
     assert calls == [(guest.link.close, ("inviting an agent was switched off",))]
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_the_applet_asks_the_customer_in_a_dialog(answer: bool) -> None:
+    import os
+    import types
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from opensupport.host.ui.journey import CustomerQuestions, window_journey
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication([])
+    questions = CustomerQuestions()
+    invitation = Invitation.from_api(FakeApi(control=True).invitation(7))
+    result: list[bool] = []
+    worker = threading.Thread(target=lambda: result.append(questions.invite_consent(invitation)))
+    worker.start()
+    shown: list[str] = []
+
+    def answer_the_dialog() -> None:  # runs inside the dialog's own event loop
+        box = app.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            shown.append(box.text())
+            box.button(QMessageBox.StandardButton.Yes if answer else QMessageBox.StandardButton.No).click()
+
+    timer = QTimer()
+    timer.timeout.connect(answer_the_dialog)
+    timer.start(20)
+    deadline = time.monotonic() + 10
+    while worker.is_alive() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    timer.stop()
+    worker.join(1)
+    assert result == [answer]
+    assert shown and "Kim wants to invite lee to see and control" in shown[0]
+    assert "보고 제어하려고" in shown[0]
+    # the windowed applet's journey answers invitations with these questions
+    config = types.SimpleNamespace(server=NOWHERE, customer_name="홍길동", view_only=False)
+    journey = window_journey(config, questions, lambda text: None)
+    assert isinstance(journey.invitations, HostInvitations)
