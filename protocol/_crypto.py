@@ -55,7 +55,7 @@ RECORD_ALERT = 0x15
 RECORD_SEALED = 0x17
 
 #: Wire versions this implementation speaks (lowest, highest).
-SUPPORTED_VERSIONS = (1, 1)
+SUPPORTED_VERSIONS = (1, 2)
 #: Bytes of every random nonce in the handshakes.
 NONCE_SIZE = 32
 #: Bytes of a SPAKE2 message (side byte + Ed25519 point).

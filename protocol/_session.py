@@ -83,8 +83,16 @@ from ._wire import (
 MAX_FRAGMENT_SIZE = 16 * 1024
 #: Default fragment size: small enough that input waits at most one 8 KiB record behind bulk data.
 DEFAULT_FRAGMENT_SIZE = 8 * 1024
-#: Largest record on the wire: header, lane and flags, the largest fragment, the AEAD tag.
-MAX_RECORD_SIZE = SEALED_HEADER_SIZE + 2 + MAX_FRAGMENT_SIZE + TAG_SIZE
+#: Largest fragment of a bulk-lane message in one record (protocol version 2): a whole ``FileChunk``
+#: (channel, type, transfer id, offset and ``MAX_FILE_CHUNK_SIZE`` bytes), so that a file costs one record
+#: per 64 KiB chunk. The per-record cost (sealing, the relay, the WebSockets) bounds file throughput; input
+#: still overtakes bulk data between records, and a 64 KiB record leaves loopback in well under 1 ms.
+MAX_BULK_FRAGMENT_SIZE = 2 + 12 + ev.MAX_FILE_CHUNK_SIZE
+#: Largest record on the wire: header, lane and flags, the largest (bulk) fragment, the AEAD tag. Records
+#: of the other lanes, and every record under version 1, stay within ``MAX_FRAGMENT_SIZE``.
+MAX_RECORD_SIZE = SEALED_HEADER_SIZE + 2 + MAX_BULK_FRAGMENT_SIZE + TAG_SIZE
+#: First protocol version whose bulk lane carries fragments up to ``MAX_BULK_FRAGMENT_SIZE``.
+BULK_RECORDS_VERSION = 2
 #: Received records not yet turned into events (bytes). Feeding more without calling ``next_event()``
 #: is a LocalProtocolError.
 MAX_RECEIVE_BUFFER = 4 * 1024 * 1024
@@ -158,6 +166,7 @@ class Session:
         *,
         guard: CodeGuard | None = None,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
+        bulk_fragment_size: int = MAX_BULK_FRAGMENT_SIZE,
         rekey_after_records: int = REKEY_AFTER_RECORDS,
         rekey_after_bytes: int = REKEY_AFTER_BYTES,
     ) -> None:
@@ -165,6 +174,8 @@ class Session:
             raise ValueError("role must be Role.HOST or Role.VIEWER")
         if not 1 <= fragment_size <= MAX_FRAGMENT_SIZE:
             raise ValueError(f"fragment_size must be 1..{MAX_FRAGMENT_SIZE}")
+        if not 1 <= bulk_fragment_size <= MAX_BULK_FRAGMENT_SIZE:
+            raise ValueError(f"bulk_fragment_size must be 1..{MAX_BULK_FRAGMENT_SIZE}")
         if not 1 <= rekey_after_records <= MAX_REKEY_AFTER_RECORDS:
             raise ValueError(f"rekey_after_records must be 1..{MAX_REKEY_AFTER_RECORDS}")
         if not 1 <= rekey_after_bytes <= MAX_REKEY_AFTER_BYTES:
@@ -173,7 +184,9 @@ class Session:
         self.code = code
         self._guard = guard if guard is not None else CodeGuard()
         self._guard.check()
-        self._fragment_size = fragment_size
+        self._bulk_fragment_wanted = bulk_fragment_size
+        # Fragment size of each lane; the bulk lane's grows once version 2 is negotiated (_establish).
+        self._lane_fragment = [fragment_size] * LANE_COUNT
         self._rekey_records = rekey_after_records
         self._rekey_bytes = rekey_after_bytes
         self._peer = Role.HOST if role is Role.VIEWER else Role.VIEWER
@@ -467,7 +480,7 @@ class Session:
             self._close_pending = None
             self._close_sent = True
         item = queue[0]
-        chunk = item.data[item.offset : item.offset + self._fragment_size]
+        chunk = item.data[item.offset : item.offset + self._lane_fragment[item.lane]]
         flags = (FLAG_FIRST if item.offset == 0 else 0) | (FLAG_RELIABLE if item.reliable else 0)
         item.offset += len(chunk)
         if item.offset >= len(item.data):
@@ -602,6 +615,8 @@ class Session:
         self._establish(secrets)
 
     def _establish(self, secrets: SessionSecrets) -> None:
+        if self._version >= BULK_RECORDS_VERSION:
+            self._lane_fragment[Lane.BULK] = self._bulk_fragment_wanted
         self._install(secrets)
         self._host_handshake = None
         self._viewer_handshake = None
@@ -672,26 +687,41 @@ class Session:
     def _receive_plaintext(self, plaintext: bytes) -> None:
         if len(plaintext) < 2:
             raise FramingError("sealed record without lane and flags")
-        lane, flags, chunk = plaintext[0], plaintext[1], plaintext[2:]
+        lane, flags = plaintext[0], plaintext[1]
         if lane >= LANE_COUNT:
             raise FramingError(f"unknown lane {lane}")
         if flags & ~_KNOWN_FLAGS:
             raise FramingError(f"unknown fragment flags 0x{flags:02x}")
+        size = len(plaintext) - 2
+        if size > MAX_FRAGMENT_SIZE and (lane != Lane.BULK or self._version < BULK_RECORDS_VERSION):
+            raise FramingError(f"lane {lane}: fragment of {size} bytes exceeds {MAX_FRAGMENT_SIZE}")
         buffer = self._reassembly[lane]
         if flags & FLAG_FIRST:
             if buffer is not None:
                 raise FramingError(f"lane {lane}: a new message began before the previous one ended")
+            if flags & FLAG_LAST:
+                # A whole message in one record (every file chunk under version 2): no reassembly copy.
+                if size > MAX_LANE_MESSAGE_SIZE[Lane(lane)]:
+                    raise FramingError(
+                        f"lane {lane}: message exceeds its bound {MAX_LANE_MESSAGE_SIZE[Lane(lane)]}"
+                    )
+                self._receive_message(lane, flags, plaintext[2:])
+                return
             buffer = bytearray()
         elif buffer is None:
             raise FramingError(f"lane {lane}: a continuation fragment without a first fragment")
-        if len(buffer) + len(chunk) > MAX_LANE_MESSAGE_SIZE[Lane(lane)]:
+        if len(buffer) + size > MAX_LANE_MESSAGE_SIZE[Lane(lane)]:
             raise FramingError(f"lane {lane}: message exceeds its bound {MAX_LANE_MESSAGE_SIZE[Lane(lane)]}")
-        buffer += chunk
+        buffer += memoryview(plaintext)[2:]
         if not flags & FLAG_LAST:
             self._reassembly[lane] = buffer
             return
         self._reassembly[lane] = None
-        message = decode_message(bytes(buffer))
+        self._receive_message(lane, flags, bytes(buffer))
+
+    def _receive_message(self, lane: int, flags: int, data: bytes) -> None:
+        """One reassembled message: decode it, check its lane, reliability and sender, handle it."""
+        message = decode_message(data)
         reliable = bool(flags & FLAG_RELIABLE)
         if not isinstance(message, ev.UnknownMessage):
             spec = SPEC_BY_CLASS[type(message)]

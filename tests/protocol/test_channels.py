@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 from opensupport.protocol import (
+    DEFAULT_FRAGMENT_SIZE,
     FILE_CREDIT_WINDOW,
     FRAME_WINDOW,
     MAX_FILE_CHUNK_SIZE,
+    MAX_FRAGMENT_SIZE,
+    MAX_RECORD_SIZE,
     ChatMessage,
     ClipboardData,
     ControlMessage,
@@ -19,6 +23,7 @@ from opensupport.protocol import (
     FileOffer,
     FlowControlError,
     FrameAcknowledged,
+    FramingError,
     KeyCombo,
     KeyEvent,
     LocalProtocolError,
@@ -33,7 +38,9 @@ from opensupport.protocol import (
     TextInput,
     UnknownMessage,
     WheelEvent,
+    _crypto,
 )
+from opensupport.protocol._crypto import SEALED_HEADER_SIZE, TAG_SIZE
 from opensupport.protocol._wire import Lane, encode_message
 from opensupport.protocol.testing import ConnectionPair
 
@@ -338,3 +345,70 @@ def test_text_input_and_key_combo_bounds_and_wire() -> None:
     for body in (b"", b"\x02\x00\x00\xff\xe3", b"\x01" + b"\x00" * 8):
         with pytest.raises(MessageError):
             decode_message(bytes([1, 5]) + body)
+
+
+def _record_sizes(pair: ConnectionPair, role: Role) -> list[int]:
+    return [len(record) for sender, record in pair.wire if sender is role]
+
+
+def test_version_2_carries_a_whole_file_chunk_in_one_record() -> None:
+    pair = established()
+    assert pair.host.version == pair.viewer.version == 2
+    data = os.urandom(MAX_FILE_CHUNK_SIZE)
+    pair.viewer.send(FileOffer(1, "f", 3 * MAX_FILE_CHUNK_SIZE))
+    pair.viewer.send(ControlMessage("t", bytes(12_000)))  # other lanes still cut at the 8 KiB default
+    del pair.wire[:]
+    for i in range(3):
+        pair.viewer.send(FileChunk(1, i * MAX_FILE_CHUNK_SIZE, data))
+    pair.pump()
+    sizes = _record_sizes(pair, Role.VIEWER)
+    chunk_record = SEALED_HEADER_SIZE + 2 + 2 + 12 + MAX_FILE_CHUNK_SIZE + TAG_SIZE
+    assert sizes.count(chunk_record) == 3 and max(sizes) == chunk_record <= MAX_RECORD_SIZE
+    chats = [len(r) for s, r in pair.wire if s is Role.VIEWER and len(r) > 100 and len(r) != chunk_record]
+    assert all(size <= SEALED_HEADER_SIZE + 2 + DEFAULT_FRAGMENT_SIZE + TAG_SIZE for size in chats)
+    got = pair.of_type(Role.HOST, FileChunk)
+    assert [c.data for c in got] == [data] * 3  # type: ignore[attr-defined]
+    assert ControlMessage("t", bytes(12_000)) in pair.events[Role.HOST]
+
+
+def test_a_version_1_peer_gets_bulk_fragments_of_the_default_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_crypto, "SUPPORTED_VERSIONS", (1, 1))  # the viewer's hello offers 1..1
+    pair = ConnectionPair()
+    monkeypatch.undo()
+    pair.handshake()
+    assert pair.host.version == pair.viewer.version == 1
+    data = os.urandom(MAX_FILE_CHUNK_SIZE)
+    pair.host.send(FileOffer(2, "f", MAX_FILE_CHUNK_SIZE))
+    pair.pump()
+    del pair.wire[:]
+    pair.host.send(FileChunk(2, 0, data))
+    pair.pump()
+    sizes = _record_sizes(pair, Role.HOST)
+    assert max(sizes) == SEALED_HEADER_SIZE + 2 + DEFAULT_FRAGMENT_SIZE + TAG_SIZE and len(sizes) >= 8
+    assert pair.of_type(Role.VIEWER, FileChunk) == [FileChunk(2, 0, data)]
+
+
+@pytest.mark.parametrize(
+    ("version", "lane", "size"),
+    [
+        (2, Lane.MESSAGES, MAX_FRAGMENT_SIZE + 1),  # only the bulk lane has large fragments
+        (2, Lane.SCREEN, MAX_FRAGMENT_SIZE + 1),
+        (1, Lane.BULK, MAX_FRAGMENT_SIZE + 1),  # and only under version 2
+    ],
+)
+def test_a_large_fragment_outside_its_lane_or_version_is_a_framing_error(
+    monkeypatch: pytest.MonkeyPatch, version: int, lane: Lane, size: int
+) -> None:
+    if version == 1:
+        monkeypatch.setattr(_crypto, "SUPPORTED_VERSIONS", (1, 1))
+    pair = ConnectionPair()
+    monkeypatch.undo()
+    pair.handshake()
+    assert pair.host.version == version
+    sealer = pair.viewer._sealer
+    assert sealer is not None
+    message = encode_message(ClipboardData("a", bytes(size - 4)))
+    assert len(message) == size
+    pair.host.receive_data(sealer.seal(bytes([lane, 0x01 | 0x02 | 0x04]) + message))
+    with pytest.raises(FramingError, match="fragment of"):
+        pair.host.next_event()

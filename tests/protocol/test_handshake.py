@@ -25,8 +25,8 @@ def test_handshake_establishes_both_sides_and_carries_data() -> None:
     pair = ConnectionPair()
     pair.handshake()
     assert pair.host.state is State.ESTABLISHED and pair.viewer.state is State.ESTABLISHED
-    assert pair.events[Role.HOST] == [HandshakeComplete(1)]
-    assert pair.events[Role.VIEWER] == [HandshakeComplete(1)]
+    assert pair.events[Role.HOST] == [HandshakeComplete(2)]
+    assert pair.events[Role.VIEWER] == [HandshakeComplete(2)]
     pair.viewer.send(ChatMessage("안녕하세요"))
     pair.pump()
     assert pair.of_type(Role.HOST, ChatMessage) == [ChatMessage("안녕하세요")]

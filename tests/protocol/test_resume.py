@@ -54,7 +54,7 @@ def received_file(pair: ConnectionPair, role: Role) -> bytes:
 
 
 def test_resume_mid_transfer_delivers_every_reliable_byte_exactly_once() -> None:
-    pair = ConnectionPair(fragment_size=4096)
+    pair = ConnectionPair(fragment_size=4096, bulk_fragment_size=4096)
     pair.handshake()
     data = os.urandom(3_000_000)
     sender = FileSender(pair, Role.VIEWER, data)

@@ -23,7 +23,7 @@ ROLES = st.sampled_from([Role.HOST, Role.VIEWER])
 class SessionPair(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.pair = ConnectionPair(fragment_size=512, rekey_after_records=40)
+        self.pair = ConnectionPair(fragment_size=512, bulk_fragment_size=512, rekey_after_records=40)
         self.pair.handshake()
         self.chats: dict[Role, list[str]] = {Role.HOST: [], Role.VIEWER: []}
         self.file_sent = b""
