@@ -23,7 +23,10 @@ key frame for one (a join, a resume, a decoder failure) is a key frame for both,
 hold the same stream. The next frame leaves only when every established viewer has room in its frame
 window: the slower viewer sets the pace of both (frames skipped meanwhile are never encoded; the newest
 screen goes when room opens), rather than keeping a second encoder per viewer. A guest that is still
-handshaking or resuming does not hold the other back; it gets a key frame once it is established.
+handshaking or resuming does not hold the other back; it gets a key frame once it is established. Nor
+does a guest whose window stays full for :data:`GUEST_STALL_LIMIT` (a stalled or hostile viewer must not
+freeze the customer's session): it stops holding the pace, its frames are dropped, and once it has room
+again it asks for a key frame (which every viewer gets) and rejoins the stream with it.
 
 Leaving: the invited agent closes its viewer (the main session goes on, the invitation is recorded
 ``left``); the main session's end closes every guest (``HostSession`` closes them with its link).
@@ -85,6 +88,8 @@ MAX_GUESTS = 2
 MAX_INVITE_MESSAGE = 512
 #: Seconds between two key frames an invited agent may ask for (a resume always gets one).
 GUEST_KEYFRAME_INTERVAL = 1.0
+#: Seconds a guest's full frame window may hold the other viewers back before it is left behind.
+GUEST_STALL_LIMIT = 5.0
 #: How long after the guest's handshake the host waits for the server to know who joined.
 JOIN_CHECK_TIMEOUT = 5.0
 
@@ -150,6 +155,10 @@ class GuestViewer:
         self._last_keyframe = 0.0
         self._cursor_shape: CursorShape | None = None
         self.frames_sent = 0
+        #: left behind (see GUEST_STALL_LIMIT) until a key frame brings it back into the stream
+        self.stalled = False
+        self._room_lost_at = time.monotonic()
+        self._resync_asked = False
         self.link = SessionLink(Role.HOST, code, server, self._on_event)
         self.thread = LinkThread(self.link, on_end=self._ended, name="opensupport-guest-link")
 
@@ -157,6 +166,18 @@ class GuestViewer:
     def established(self) -> bool:
         """Admitted and connected: only then does this guest hold the frame pace."""
         return self.admitted.is_set() and self.link.established
+
+    @property
+    def holds_pace(self) -> bool:
+        """Whether the next frame waits for this guest's room (capture thread): established, and not
+        stalled; a window full for longer than GUEST_STALL_LIMIT leaves it behind."""
+        if not self.established or self.stalled:
+            return False
+        if not self.room.is_set() and time.monotonic() - self._room_lost_at > GUEST_STALL_LIMIT:
+            log.warning("an invited agent's viewer takes no frames: the others go on without it")
+            self.stalled = True
+            return False
+        return True
 
     def start(self) -> None:
         self.thread.start()
@@ -167,6 +188,8 @@ class GuestViewer:
 
     # -- from the host's threads ------------------------------------------------------------------------------
     def offer_frame(self, data: bytes, keyframe: bool) -> None:
+        if self.room.is_set():
+            self._room_lost_at = time.monotonic()
         self.room.clear()
         self.thread.call(self._send_frame, data, keyframe)
 
@@ -203,6 +226,9 @@ class GuestViewer:
                 self._welcome()
             case FrameAcknowledged():
                 self._refresh_room()
+                if self.stalled and self.room.is_set() and not self._resync_asked:
+                    self._resync_asked = True  # room again: back into the stream with a key frame
+                    self.host.request_keyframe()
             case KeyframeRequest(reason=reason):
                 now = time.monotonic()
                 if reason == "resume" or now - self._last_keyframe >= GUEST_KEYFRAME_INTERVAL:
@@ -263,6 +289,14 @@ class GuestViewer:
     def _send_frame(self, data: bytes, keyframe: bool) -> None:
         if not self.established:
             return  # it gets a key frame once admitted and connected
+        if self.stalled:
+            if not (keyframe and self.link.session.can_send_frame()):
+                self._refresh_room()
+                if self.room.is_set() and not self._resync_asked:
+                    self._resync_asked = True
+                    self.host.request_keyframe()
+                return  # left behind: only a key frame brings it back
+            self.stalled = self._resync_asked = False
         if self.link.session.keyframe_required and not keyframe:
             self.host.request_keyframe()
             self._refresh_room()

@@ -458,7 +458,7 @@ class HostSession:
         if not self._send_token.is_set():
             return self._send_token
         for guest in tuple(self._guests):
-            if guest.established and not guest.room.is_set():
+            if guest.holds_pace and not guest.room.is_set():
                 return guest.room
         return None
 

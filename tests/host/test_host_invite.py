@@ -226,16 +226,16 @@ def test_the_next_frame_waits_for_every_established_viewer() -> None:
     class Guest:
         def __init__(self) -> None:
             self.room = threading.Event()
-            self.established = True
+            self.holds_pace = True
 
     guest = Guest()
     session._send_token.set()
     assert session._frame_room() is None
     session.attach_guest(guest)
     assert session._frame_room() is guest.room  # its window is full: everyone waits
-    guest.established = False
-    assert session._frame_room() is None  # still handshaking: it does not hold the others back
-    guest.established = True
+    guest.holds_pace = False
+    assert session._frame_room() is None  # handshaking or stalled: it does not hold the others back
+    guest.holds_pace = True
     guest.room.set()
     assert session._frame_room() is None
     session._send_token.clear()
@@ -309,3 +309,54 @@ def test_the_applet_asks_the_customer_in_a_dialog(answer: bool) -> None:
     config = types.SimpleNamespace(server=NOWHERE, customer_name="홍길동", view_only=False)
     journey = window_journey(config, questions, lambda text: None)
     assert isinstance(journey.invitations, HostInvitations)
+
+
+def test_a_stalled_guest_is_left_behind_and_comes_back_with_a_key_frame() -> None:
+    from opensupport.protocol import FrameAcknowledged
+
+    host = FakeSession()
+    invitation = Invitation.from_api(FakeApi().invitation(7))
+    guest = GuestViewer(
+        host, NOWHERE, SessionCode.generate(ROUTING), invitation, control=False,
+        check_joined=lambda: invitation, on_joined=lambda g, i: None, on_end=lambda g, h: None,
+    )  # fmt: skip
+
+    class Protocol:
+        room = True
+        keyframe_required = False
+
+        def can_send_frame(self) -> bool:
+            return self.room
+
+    class Link:
+        established = True
+
+        def __init__(self) -> None:
+            self.session = Protocol()
+            self.frames: list[bytes] = []
+
+        def send(self, event: Any) -> bool:
+            self.frames.append(event.data)
+            return True
+
+    link = Link()
+    guest.link = link  # type: ignore[assignment]
+    guest.thread = FakeLinkThread()  # type: ignore[assignment]
+    guest.admitted.set()
+    guest.room.set()
+    link.session.room = False  # the viewer stops acknowledging
+    guest.offer_frame(b"key", True)
+    assert link.frames == [b"key"] and not guest.room.is_set()
+    assert guest.holds_pace  # a full window holds the others back for a while...
+    guest._room_lost_at -= 10  # ...but not for longer than GUEST_STALL_LIMIT
+    assert not guest.holds_pace and guest.stalled
+    guest.offer_frame(b"delta 1", False)  # the others go on; this viewer misses it
+    assert link.frames == [b"key"] and host.keyframes == 0
+    link.session.room = True  # it acknowledges again: it asks for a key frame, once
+    guest._on_event(FrameAcknowledged(1))
+    guest.offer_frame(b"delta 2", False)
+    assert host.keyframes == 1 and link.frames == [b"key"]
+    guest.offer_frame(b"key 2", True)  # the key frame every viewer gets brings it back
+    assert link.frames == [b"key", b"key 2"] and not guest.stalled and guest.holds_pace
+    guest.offer_frame(b"delta 3", False)
+    assert link.frames == [b"key", b"key 2", b"delta 3"]
