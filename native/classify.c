@@ -10,7 +10,7 @@
 
 #include "kernel.h"
 
-#define SAMPLE_SLOTS 2048 /* power of two, more than the most samples a tile gives (64 x 64 / 4) */
+#define SAMPLE_SLOTS 2048 /* power of two, twice the most colours counted (min_colours <= 1024) */
 
 static inline uint32_t px24(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16);
@@ -22,30 +22,37 @@ static int popcount8(uint8_t v) {
     return n;
 }
 
-/* Distinct colours among every other pixel of every other row (capped at `cap`), and the share (0..256)
- * of sampled pixels equal to their left neighbour. */
-static void tile_texture(const uint8_t *frame, int64_t stride, int32_t x0, int32_t y0, int32_t w, int32_t h,
-                         int32_t cap, int32_t *colours, int32_t *flat256) {
+/* Is the tile a picture? Judged from every other pixel of every other row. First the share of samples
+ * equal to their left neighbour, stopping as soon as it passes max_flat256 / 256 (text and UI: most of a
+ * tile is background, so they are decided here, without hashing a colour); then the distinct colours,
+ * stopping at min_colours. */
+static int tile_is_picture(const uint8_t *frame, int64_t stride, int32_t x0, int32_t y0, int32_t w, int32_t h,
+                           int32_t min_colours, int32_t max_flat256) {
+    const int64_t samples = (int64_t)((h + 1) / 2) * (w / 2);
+    if (samples == 0) return 0;
+    const int64_t flat_limit = samples * max_flat256 / 256;
+    int64_t flat = 0;
+    for (int32_t r = 0; r < h; r += 2) {
+        const uint8_t *row = frame + (int64_t)(y0 + r) * stride + (int64_t)x0 * 4;
+        for (int32_t c = 1; c < w; c += 2) flat += px24(row + (int64_t)c * 4) == px24(row + (int64_t)(c - 1) * 4);
+        if (flat > flat_limit) return 0;
+    }
     uint32_t keys[SAMPLE_SLOTS];
     memset(keys, 0xFF, sizeof keys); /* 0xFFFFFFFF is never a 24-bit colour */
-    int32_t n = 0, samples = 0, flat = 0;
+    int32_t n = 0;
     for (int32_t r = 0; r < h; r += 2) {
         const uint8_t *row = frame + (int64_t)(y0 + r) * stride + (int64_t)x0 * 4;
         for (int32_t c = 1; c < w; c += 2) {
             const uint32_t px = px24(row + (int64_t)c * 4);
-            samples++;
-            flat += px == px24(row + (int64_t)(c - 1) * 4);
-            if (n >= cap) continue;
             uint32_t slot = (px * 2654435761u) >> 21;
             while (keys[slot] != 0xFFFFFFFFu && keys[slot] != px) slot = (slot + 1) & (SAMPLE_SLOTS - 1);
             if (keys[slot] == 0xFFFFFFFFu) {
                 keys[slot] = px;
-                n++;
+                if (++n >= min_colours) return 1;
             }
         }
     }
-    *colours = n;
-    *flat256 = samples ? (int32_t)((int64_t)flat * 256 / samples) : 256;
+    return 0;
 }
 
 int32_t os_classify_tiles(const uint8_t *frame, int64_t frame_stride, int32_t width, int32_t height, int32_t tile,
@@ -67,9 +74,7 @@ int32_t os_classify_tiles(const uint8_t *frame, int64_t frame_stride, int32_t wi
             classes[i] = OS_TILE_BUSY;
             const int32_t x0 = tx * tile, y0 = ty * tile;
             const int32_t w = x0 + tile <= width ? tile : width - x0, h = y0 + tile <= height ? tile : height - y0;
-            int32_t colours, flat;
-            tile_texture(frame, frame_stride, x0, y0, w, h, min_colours, &colours, &flat);
-            if (colours >= min_colours && flat <= max_flat256) {
+            if (tile_is_picture(frame, frame_stride, x0, y0, w, h, min_colours, max_flat256)) {
                 classes[i] = OS_TILE_PICTURE;
                 pictures++;
             }
