@@ -183,6 +183,13 @@ class Encoder:
         _native.check_frame(frame, self.width, self.height)
         key = keyframe or self._need_keyframe
         ops, data = self._keyframe_payload(frame) if key else self._delta_payload(frame)
+        if not key and 4 + sum(map(len, ops)) + sum(map(len, data)) > _format.max_payload(
+            self.width, self.height
+        ):
+            # Only an access unit of unusual size can get here (the lossless ops alone stay below the
+            # bound): a decoder would refuse the update as a bomb, so send the frame exact as a keyframe.
+            key = True
+            ops, data = self._keyframe_payload(frame)
         self._sequence = (self._sequence + 1) & 0xFFFFFFFF
         compressed: bytes = b""
         ops_size = sum(len(piece) for piece in ops)

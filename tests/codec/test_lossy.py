@@ -172,6 +172,22 @@ def test_text_alone_is_never_lossy() -> None:
         assert np.array_equal(framebuffer[..., :3], frame[..., :3])
 
 
+def test_an_update_beyond_the_payload_bound_becomes_a_keyframe(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A decoder refuses a payload beyond max_payload as a bomb: the encoder sends such a frame exact, as a
+    # keyframe, rather than an update that would be refused.
+    encoder, decoder = Encoder(W, H, quality=Quality.BALANCED), Decoder(W, H)
+    for index in range(3):
+        decoder.decode(encoder.encode(screen(index)))
+    monkeypatch.setattr(_format, "max_payload", lambda width, height: 100)
+    frame = screen(3)
+    update = encoder.encode(frame)
+    monkeypatch.undo()
+    header, _ = _format.parse(update)
+    assert header.keyframe and update[4] == 2 and encoder.lossy_rect is None
+    framebuffer, _ = decoder.decode(update)
+    assert np.array_equal(framebuffer[..., :3], frame[..., :3])
+
+
 def test_a_keyframe_is_exact_and_restarts_the_stream() -> None:
     encoder, decoder = Encoder(W, H, quality=Quality.BALANCED), Decoder(W, H)
     for index in range(4):
