@@ -98,6 +98,8 @@ class Call:
         )
         self.host = HostProcess(xserver, server.url, str(self.created.code), *host_args)
         wait_until(self.journey.active.is_set, 30, "the customer's host to start the session")
+        # the viewer marks the record active in the background; only a running session invites
+        wait_until(lambda: server.record(self.created.id).status == "active", 10, "the record to be active")
 
     def close(self) -> None:
         self.host.close()
@@ -296,3 +298,52 @@ def test_invitations_switched_off_are_refused_by_server_and_host(
             window.close()
         other.logout()
         call.close()
+
+
+def test_the_viewer_command_joins_an_invitation(
+    server: ServerProcess, xserver: XServer, qapp: Any, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from opensupport.protocol import SessionCode
+
+    server.add_agent("inviter6")
+    server.add_agent("guest6")
+    password = tmp_path / "password"
+    password.write_text(AGENT_PASSWORD + "\n")
+
+    def viewer(code: str) -> subprocess.Popen[bytes]:
+        args = [sys.executable, "-m", "opensupport", "viewer", "--server", server.url, "--agent", "guest6"]
+        args += ["--password-file", str(password), "--join", code, "--offscreen"]
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    # a code nobody issued: refused with the server's reason
+    done = viewer(str(SessionCode.generate("99999999")))
+    _out, err = done.communicate(timeout=60)
+    assert done.returncode == 1 and "no open invitation" in err.decode(), err
+    call = Call(server, xserver, "inviter6")
+    proc = None
+    try:
+        sent = call.journey.invitations.invite(control=False)
+        assert call.journey.invitations.wait_for(sent.id, ("open", "refused", "failed"), 30) == "open"
+        proc = viewer(str(sent.code))
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        assert f"agent guest6 joins invitation {sent.code.routing_id}" in line, line
+        assert str(sent.code.secret) not in line  # the secret half stays off the terminal
+        assert call.journey.invitations.wait_for(sent.id, ("joined",), 30) == "joined"
+        assert invitation_row(server, sent.id).joined_login_id == "guest6"
+        call.session.stop("the agent finished")  # the guest's session ends with the main one
+        code, out_text, err_text = call.host.finish()
+        assert code == 0, out_text + err_text
+        assert "the agent guest6 closed: the support session ended" in out_text, out_text
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.communicate(timeout=15)
+        call.close()
+    row = invitation_row(server, sent.id)
+    assert row.left_at is not None and row.ended_at is not None  # the host recorded the guest's end
