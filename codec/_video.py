@@ -44,6 +44,9 @@ class VideoDecoder:
         self.width, self.height = width, height
         self._context: Any = av.CodecContext.create("h264", "r")
         self._context.thread_count = 1
+        # An access unit whose parameter sets declare a larger picture than the op is refused by FFmpeg
+        # before it sizes any memory from them (a hostile peer cannot make the viewer allocate gigabytes).
+        self._context.options = {"max_pixels": str(width * height)}
         self._error: type[BaseException] = av.error.FFmpegError
 
     def decode_into(self, access_unit: bytes, fb: Frame, x: int, y: int) -> int:
