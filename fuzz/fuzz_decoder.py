@@ -42,17 +42,25 @@ with atheris.instrument_imports():
     import zstandard
     from opensupport.codec import CodecError, Decoder, Encoder, Quality, _format
 
-W, H = 48, 32
+# Whole 64 x 64 content-cache tiles (three by two), so that the genuine updates and the fuzzed keyframe
+# payloads reach FETCH and STORE: a frame smaller than a cache tile never caches anything.
+W, H = 192, 128
 
 
 def _frames() -> list[np.ndarray]:
+    """A keyframe (which stores its six tiles in the cache), then an update with every kind of op: two
+    tiles show the first tile's content (FETCHes, made first: they are half of the tiles that changed),
+    the bottom-left tile scrolled down by 3 rows (a COPY), a row of noise (pixels) in the tile beside it,
+    whose new content is then stored (a STORE)."""
     rng = np.random.default_rng(1)
     first = np.zeros((H, W, 4), dtype=np.uint8)
     first[:, :, 3] = 255
-    first[4:20, 8:40, :3] = rng.integers(0, 4, (16, 32, 1), dtype=np.uint8) * 60
+    first[:, :, :3] = rng.integers(0, 4, (H, W, 1), dtype=np.uint8) * 60
     second = first.copy()
-    second[0:16, 0:32] = first[4:20, 8:40]  # a move
-    second[30, :, :3] = rng.integers(0, 256, (W, 3), dtype=np.uint8)  # raw pixels
+    second[0:64, 64:128] = first[0:64, 0:64]  # content seen before: cache hits
+    second[0:64, 128:192] = first[0:64, 0:64]
+    second[64:128, 0:64] = first[61:125, 0:64]  # a move
+    second[100, 64:128, :3] = rng.integers(0, 256, (64, 3), dtype=np.uint8)  # raw pixels
     return [first, second]
 
 
