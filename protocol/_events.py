@@ -75,8 +75,10 @@ MAX_FILE_PATH_SIZE = 1024
 MAX_BATCH_ENTRIES = 100_000
 #: Largest file.
 MAX_FILE_SIZE = 1 << 48
-#: Largest file chunk.
-MAX_FILE_CHUNK_SIZE = 64 * 1024
+#: Largest file chunk (protocol version 2; ``Session.max_file_chunk()`` is what may be sent now).
+MAX_FILE_CHUNK_SIZE = 256 * 1024
+#: Largest file chunk a version-1 peer accepts.
+MAX_FILE_CHUNK_SIZE_V1 = 64 * 1024
 #: Longest chat line (UTF-8 bytes).
 MAX_CHAT_SIZE = 4096
 #: Longest text typed in one TextInput (UTF-8 bytes).

@@ -34,6 +34,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from opensupport.link._driver import tune_allocator
 from opensupport.protocol.rendezvous import (
     Join,
     RelayStatus,
@@ -185,6 +186,7 @@ class Relay:
         async with self._start_lock:
             if self._started:
                 return
+            tune_allocator()  # records of up to 256 KiB pass through: keep their buffers off mmap()
             if self.config.redis_url:
                 from .cluster import Cluster
 

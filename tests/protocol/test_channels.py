@@ -11,6 +11,7 @@ from opensupport.protocol import (
     FILE_CREDIT_WINDOW,
     FRAME_WINDOW,
     MAX_FILE_CHUNK_SIZE,
+    MAX_FILE_CHUNK_SIZE_V1,
     MAX_FRAGMENT_SIZE,
     MAX_RECORD_SIZE,
     ChatMessage,
@@ -43,6 +44,9 @@ from opensupport.protocol import (
 from opensupport.protocol._crypto import SEALED_HEADER_SIZE, TAG_SIZE
 from opensupport.protocol._wire import Lane, encode_message
 from opensupport.protocol.testing import ConnectionPair
+
+#: The chunk size of the older tests: 16 of them fill the credit window.
+CHUNK = MAX_FILE_CHUNK_SIZE_V1
 
 
 def established(**options: int) -> ConnectionPair:
@@ -94,16 +98,16 @@ def test_every_message_type_round_trips() -> None:
 def test_input_sent_after_bulk_data_is_delivered_first() -> None:
     pair = established()
     # viewer -> host: a megabyte of file chunks, then a key press
-    pair.viewer.send(FileOffer(1, "big.bin", 16 * MAX_FILE_CHUNK_SIZE))
+    pair.viewer.send(FileOffer(1, "big.bin", 16 * CHUNK))
     for i in range(15):
-        pair.viewer.send(FileChunk(1, i * MAX_FILE_CHUNK_SIZE, bytes([i]) * MAX_FILE_CHUNK_SIZE))
+        pair.viewer.send(FileChunk(1, i * CHUNK, bytes([i]) * CHUNK))
     pair.viewer.send(KeyEvent(0x61, True))
     pair.transfer(Role.VIEWER, max_records=1)
     assert kinds(pair.events[Role.HOST])[-1] == "KeyEvent"
     # host -> viewer: a 2 MB key frame and file chunks, then the cursor and a control message
     pair.host.send(ScreenUpdate(bytes(2_000_000), keyframe=True))
-    pair.host.send(FileOffer(2, "log.txt", MAX_FILE_CHUNK_SIZE))
-    pair.host.send(FileChunk(2, 0, b"x" * MAX_FILE_CHUNK_SIZE))
+    pair.host.send(FileOffer(2, "log.txt", CHUNK))
+    pair.host.send(FileChunk(2, 0, b"x" * CHUNK))
     pair.transfer(Role.HOST, max_records=3)  # the big update has started to flow
     before = len(pair.events[Role.VIEWER])
     pair.host.send(CursorPosition(5, 5))
@@ -117,8 +121,8 @@ def test_input_sent_after_bulk_data_is_delivered_first() -> None:
 def test_file_transfer_never_starves_input() -> None:
     pair = established()
     pair.viewer.send(FileOffer(1, "f", FILE_CREDIT_WINDOW))
-    for offset in range(0, FILE_CREDIT_WINDOW, MAX_FILE_CHUNK_SIZE):
-        pair.viewer.send(FileChunk(1, offset, bytes(MAX_FILE_CHUNK_SIZE)))
+    for offset in range(0, FILE_CREDIT_WINDOW, CHUNK):
+        pair.viewer.send(FileChunk(1, offset, bytes(CHUNK)))
     for i in range(20):
         pair.transfer(Role.VIEWER, max_records=3)
         pair.viewer.send(PointerEvent(i, i))
@@ -129,8 +133,8 @@ def test_file_transfer_never_starves_input() -> None:
 def test_screen_and_files_share_the_bulk_bandwidth() -> None:
     pair = established()
     pair.host.send(ScreenUpdate(bytes(1_000_000), keyframe=True))
-    pair.host.send(FileOffer(1, "f", MAX_FILE_CHUNK_SIZE))
-    pair.host.send(FileChunk(1, 0, bytes(MAX_FILE_CHUNK_SIZE)))
+    pair.host.send(FileOffer(1, "f", CHUNK))
+    pair.host.send(FileChunk(1, 0, bytes(CHUNK)))
     pair.transfer(Role.HOST, max_records=40)
     # the 64 KiB file finished long before the 1 MB frame did
     assert kinds(pair.events[Role.VIEWER])[-2:] == ["FileOffer", "FileChunk"]
@@ -193,9 +197,9 @@ def test_file_credit_bounds_bytes_in_flight() -> None:
     pair = established()
     sent = 0
     pair.host.send(FileOffer(3, "data.bin", 3 * FILE_CREDIT_WINDOW))
-    while pair.host.file_credit() >= MAX_FILE_CHUNK_SIZE:
-        pair.host.send(FileChunk(3, sent, bytes(MAX_FILE_CHUNK_SIZE)))
-        sent += MAX_FILE_CHUNK_SIZE
+    while pair.host.file_credit() >= CHUNK:
+        pair.host.send(FileChunk(3, sent, bytes(CHUNK)))
+        sent += CHUNK
     assert sent == FILE_CREDIT_WINDOW
     with pytest.raises(LocalProtocolError, match="file credit"):
         pair.host.send(FileChunk(3, sent, b"x"))
@@ -207,8 +211,8 @@ def test_file_credit_bounds_bytes_in_flight() -> None:
 def test_sender_exceeding_credit_is_a_flow_control_error() -> None:
     pair = established()
     pair.host._file_limit = 10 * FILE_CREDIT_WINDOW  # a modified host that ignores credit
-    for i in range(FILE_CREDIT_WINDOW // MAX_FILE_CHUNK_SIZE + 1):
-        pair.host.send(FileChunk(1, i * MAX_FILE_CHUNK_SIZE, bytes(MAX_FILE_CHUNK_SIZE)))
+    for i in range(FILE_CREDIT_WINDOW // CHUNK + 1):
+        pair.host.send(FileChunk(1, i * CHUNK, bytes(CHUNK)))
     with pytest.raises(FlowControlError, match="credit"):
         pair.transfer(Role.HOST)
 
@@ -354,6 +358,7 @@ def _record_sizes(pair: ConnectionPair, role: Role) -> list[int]:
 def test_version_2_carries_a_whole_file_chunk_in_one_record() -> None:
     pair = established()
     assert pair.host.version == pair.viewer.version == 2
+    assert pair.viewer.max_file_chunk() == MAX_FILE_CHUNK_SIZE
     data = os.urandom(MAX_FILE_CHUNK_SIZE)
     pair.viewer.send(FileOffer(1, "f", 3 * MAX_FILE_CHUNK_SIZE))
     pair.viewer.send(ControlMessage("t", bytes(12_000)))  # other lanes still cut at the 8 KiB default
@@ -377,8 +382,11 @@ def test_a_version_1_peer_gets_bulk_fragments_of_the_default_size(monkeypatch: p
     monkeypatch.undo()
     pair.handshake()
     assert pair.host.version == pair.viewer.version == 1
-    data = os.urandom(MAX_FILE_CHUNK_SIZE)
-    pair.host.send(FileOffer(2, "f", MAX_FILE_CHUNK_SIZE))
+    assert pair.host.max_file_chunk() == MAX_FILE_CHUNK_SIZE_V1 < MAX_FILE_CHUNK_SIZE
+    with pytest.raises(LocalProtocolError, match="exceeds the peer's"):
+        pair.host.send(FileChunk(2, 0, bytes(MAX_FILE_CHUNK_SIZE)))
+    data = os.urandom(MAX_FILE_CHUNK_SIZE_V1)
+    pair.host.send(FileOffer(2, "f", MAX_FILE_CHUNK_SIZE_V1))
     pair.pump()
     del pair.wire[:]
     pair.host.send(FileChunk(2, 0, data))

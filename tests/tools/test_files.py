@@ -167,7 +167,7 @@ def test_corrupted_chunk_fails_the_digest_and_leaves_no_file(dirs: tuple[Path, P
     src = agent / "data.bin"
     src.write_bytes(os.urandom(1_000_000))
     loop = Loopback(customer, agent, host_gate=allow_all_host())
-    loop.viewer = FileTransfers(CorruptingOutbox(loop.pair.viewer, at=5), agent)  # type: ignore[arg-type]
+    loop.viewer = FileTransfers(CorruptingOutbox(loop.pair.viewer, at=3), agent)  # type: ignore[arg-type]
     sent = loop.viewer.send_paths([src])
     loop.run()
     got = loop.host.batches[sent.batch_id]
@@ -325,7 +325,7 @@ def test_transfer_survives_a_dropped_and_resumed_link(dirs: tuple[Path, Path, Pa
     src.write_bytes(os.urandom(3_000_000))
     loop = Loopback(customer, agent, host_gate=allow_all_host())
     sent = loop.viewer.send_paths([src])
-    assert not loop.run(max_records=30)  # the link drops with records in flight (64 KiB each)
+    assert not loop.run(max_records=12)  # the link drops with records in flight (256 KiB each)
     got = loop.host.batches[sent.batch_id]
     assert got.state is BatchState.ACTIVE and 0 < got.progress.done < src.stat().st_size
     loop.drop_and_resume()
@@ -385,8 +385,8 @@ def test_a_fresh_session_resumes_a_kept_partial_at_its_offset(
 
 def test_throughput_hook_moves_the_bytes(tmp_path: Path) -> None:
     result = measure_throughput(3 * 1024 * 1024 + 5, tmp_path)
-    # version 2: one record per 64 KiB chunk (plus the offer, the end and the acknowledgements)
-    assert result["bytes"] == 3 * 1024 * 1024 + 5 and result["records"] > 3 * 1024 * 1024 / 65536
+    # version 2: one record per 256 KiB chunk (plus the offer, the end and the acknowledgements)
+    assert result["bytes"] == 3 * 1024 * 1024 + 5 and result["records"] > 3 * 1024 * 1024 / (256 * 1024)
 
 
 def test_cancel_mid_transfer_deletes_the_partial_file(dirs: tuple[Path, Path, Path]) -> None:
@@ -518,9 +518,9 @@ def test_both_directions_at_once_across_two_drops(dirs: tuple[Path, Path, Path])
     loop = Loopback(customer, agent, host_gate=allow_all_host())
     to_customer = loop.viewer.send_paths([down])
     to_agent = loop.host.send_paths([up])
-    assert not loop.run(max_records=16)  # records past the limit (64 KiB each) are lost with the link
+    assert not loop.run(max_records=10)  # records past the limit (256 KiB each) are lost with the link
     loop.drop_and_resume(then_run=False)
-    assert not loop.run(max_records=loop.records + 25)
+    assert not loop.run(max_records=loop.records + 8)
     assert to_customer.state is BatchState.ACTIVE and to_agent.state is BatchState.ACTIVE
     loop.drop_and_resume()
     assert to_customer.state is BatchState.DONE and to_agent.state is BatchState.DONE

@@ -61,6 +61,9 @@ class Sink:
     def reliable_buffer_space(self) -> int:
         return 1 << 23
 
+    def max_file_chunk(self) -> int:
+        return 1 << 18
+
 
 @st.composite
 def well_formed(draw: st.DrawFn, batch: int, transfer: int) -> list[Event]:

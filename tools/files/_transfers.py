@@ -16,7 +16,8 @@ Sending a batch (what the user chose: files and folders)::
     FileChunk(t2, 0..)... FileEnd(t2, sha) ──►  verify, publish as a unique name, accept the next
                                          ◄──    FileCancel(b, "the customer refused")  (instead, on a no)
 
-Files are read and written in chunks of at most ``MAX_FILE_CHUNK_SIZE``; the SHA-256 is computed while
+Files are read and written in chunks of at most ``MAX_FILE_CHUNK_SIZE`` (256 KiB; 64 KiB to a version-1
+peer), one record each; the SHA-256 is computed while
 streaming on both sides, so a file of any size costs the same few hundred kilobytes. The receiver writes a
 private temporary file in the target folder and publishes it under its final name only when the digest
 matches; a mismatch, a cancel or an error deletes it. After a dropped transport the protocol retransmits
@@ -95,6 +96,8 @@ class Outbox(Protocol):
     def file_credit(self) -> int: ...
 
     def reliable_buffer_space(self) -> int: ...
+
+    def max_file_chunk(self) -> int: ...
 
 
 class Direction(enum.StrEnum):
@@ -492,7 +495,7 @@ class FileTransfers:
                 entry.state = "done"
                 self._maybe_finish_sender(batch)
                 continue
-            n = min(self._chunk, remaining)
+            n = min(self._chunk, out.max_file_chunk(), remaining)
             if out.file_credit() < n or out.reliable_buffer_space() < n + _SLACK:
                 break
             data = _read_exactly(source.fd, n)
