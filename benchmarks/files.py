@@ -10,7 +10,9 @@ sequence number in ``x``, noting ``time.monotonic_ns()``; the host notes the arr
 machine clock. Latency is reported for the 2 s idle phase before the transfer and for the transfer itself.
 Targets: >= 200 MB/s (10^6 bytes/s) and input p99 <= 40 ms during the transfer.
 ``--json`` prints ``file_mb_s``, ``size_mib``, ``sha256_ok``, ``input_p50_ms``, ``input_p99_ms``,
-``idle_input_p50_ms`` (and a few more keys). Everything runs under a hard timeout (``--timeout``).
+``idle_input_p50_ms``, ``cpu_ms_per_mib`` (CPU time of each process during the transfer alone, per MiB:
+what the figures of a busy machine can still compare) and a few more keys. Everything runs under a hard
+timeout (``--timeout``).
 
 ``--mib N [--fragment BYTES] [--runs N]``: the older measurement, two real sessions in memory, both ends in
 this one process and thread (no relay, no network): what the two ends cost. JSON keys ``mb_per_s``,
@@ -106,18 +108,23 @@ async def _run_end(
 ) -> dict[str, Any]:
     """One end of the session over the relay; returns what it measured (printed as JSON by the child)."""
     from opensupport.link import LinkOutbox, SessionLink
-    from opensupport.protocol import Event, PointerEvent, Role, SessionCode
+    from opensupport.protocol import Event, FileBatch, FileEnd, PointerEvent, Role, SessionCode
     from opensupport.tools.files import BatchState, FileTransfers
 
     role = Role.HOST if role_name == "host" else Role.VIEWER
     arrivals: list[tuple[int, int]] = []  # host: (sequence, arrival ns)
     transfers: FileTransfers | None = None
+    receiving_cpu: list[float] = []  # host: CPU time when the batch arrived and when it was done
 
     def handle(event: Event) -> None:
         if isinstance(event, PointerEvent):
             arrivals.append((event.x, time.monotonic_ns()))
         elif transfers is not None:
+            if not receiving_cpu and isinstance(event, FileBatch):
+                receiving_cpu.append(time.process_time())
             transfers.handle(event)
+            if len(receiving_cpu) == 1 and isinstance(event, FileEnd):
+                receiving_cpu.append(time.process_time())
 
     link = SessionLink(role, SessionCode.parse(code_text), server, handle)
     transfers = FileTransfers(LinkOutbox(link), folder / "in")
@@ -145,6 +152,7 @@ async def _run_end(
             "arrivals": arrivals,
             "states": [b.state.value for b in batches],
             "received": [str(p) for p in (folder / "in").iterdir()],
+            "transfer_cpu_s": receiving_cpu[1] - receiving_cpu[0] if len(receiving_cpu) == 2 else None,
         }
         return result
 
@@ -167,6 +175,8 @@ async def _run_end(
     try:
         await asyncio.sleep(IDLE_S)
         first_transfer_seq = len(sends)
+        (folder / "transfer.started").touch()  # the orchestrator notes the relay's CPU time now
+        cpu_started = time.process_time()
         started = time.perf_counter()
         batch = transfers.send_paths([folder / "out" / "payload.bin"])
         transfers.pump()
@@ -176,6 +186,8 @@ async def _run_end(
             "the transfer",
         )
         seconds = time.perf_counter() - started
+        transfer_cpu_s = time.process_time() - cpu_started
+        (folder / "transfer.ended").touch()
         last_transfer_seq = len(sends)
     finally:
         stop.set()
@@ -187,6 +199,7 @@ async def _run_end(
         "sends": sends,
         "transfer_seqs": [first_transfer_seq, last_transfer_seq],
         "seconds": seconds,
+        "transfer_cpu_s": transfer_cpu_s,
         "state": batch.state.value,
     }
 
@@ -267,7 +280,17 @@ def measure_relay(size_mib: int, timeout: float, workdir: Path | None = None) ->
                 )  # fmt: skip
             processes.append(proc)
             ends[end] = proc
+        import psutil
+
+        def relay_cpu() -> float:
+            times = psutil.Process(relay.pid).cpu_times()
+            return float(times.user + times.system)
+
+        relay_marks: dict[str, float] = {}  # the relay's CPU time when the transfer started and ended
         while any(proc.poll() is None for proc in ends.values()):
+            for mark in ("started", "ended"):
+                if mark not in relay_marks and (scratch / "viewer" / f"transfer.{mark}").exists():
+                    relay_marks[mark] = relay_cpu()
             for end, proc in ends.items():
                 if proc.returncode not in (None, 0):
                     raise RuntimeError(
@@ -295,9 +318,13 @@ def measure_relay(size_mib: int, timeout: float, workdir: Path | None = None) ->
         busy = [v for s, v in latency_ms.items() if first <= s < last]
         lost = sum(1 for s in range(len(sends)) if s not in latency_ms)
         mb_s = size / viewer["seconds"] / 1e6
-        import psutil
-
         relay_times = psutil.Process(relay.pid).cpu_times()
+        relay_transfer = relay_marks.get("ended", relay_cpu()) - relay_marks.get("started", 0.0)
+        transfer_cpu = {
+            "relay": relay_transfer,
+            "host": host["transfer_cpu_s"],
+            "viewer": viewer["transfer_cpu_s"],
+        }
         return {
             "file_mb_s": round(mb_s, 1),
             "size_mib": size_mib,
@@ -317,6 +344,12 @@ def measure_relay(size_mib: int, timeout: float, workdir: Path | None = None) ->
                 "relay": round(relay_times.user + relay_times.system, 2),
                 "host": round(host["cpu_s"], 2),
                 "viewer": round(viewer["cpu_s"], 2),
+            },
+            # The same during the transfer alone, per MiB (the relay's sampled every 50 ms: approximate
+            # for a transfer of a few MiB).
+            "cpu_ms_per_mib": {
+                name: (round(cpu * 1000 / size_mib, 2) if cpu is not None else None)
+                for name, cpu in transfer_cpu.items()
             },
             "notes": notes,
         }
@@ -381,6 +414,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"p99 {result['idle_input_p99_ms']} ms; lost {result['input_lost']}; load {result['load_1min']}"
         )
         print("CPU seconds: " + ", ".join(f"{name} {sec}" for name, sec in result["cpu_s"].items()))
+        print(
+            "CPU ms per MiB during the transfer: "
+            + ", ".join(f"{name} {ms}" for name, ms in result["cpu_ms_per_mib"].items())
+        )
     return 0 if result["sha256_ok"] else 1
 
 

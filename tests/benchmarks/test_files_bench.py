@@ -25,4 +25,6 @@ def test_bench_files_through_the_relay_moves_the_file_and_measures_input(
         assert out["input_p99_ms"] >= out["input_p50_ms"] >= 0
     else:
         assert out["input_p50_ms"] is None and out["input_p99_ms"] is None
+    assert set(out["cpu_ms_per_mib"]) == {"relay", "host", "viewer"}
+    assert all(ms is not None and ms >= 0 for ms in out["cpu_ms_per_mib"].values())
     assert set(glob.glob("/tmp/bench-files-*")) == before, "the temporary folder was left behind"
