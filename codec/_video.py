@@ -44,9 +44,10 @@ class VideoDecoder:
         self.width, self.height = width, height
         self._context: Any = av.CodecContext.create("h264", "r")
         self._context.thread_count = 1
-        # An access unit whose parameter sets declare a larger picture than the op is refused by FFmpeg
-        # before it sizes any memory from them (a hostile peer cannot make the viewer allocate gigabytes).
-        self._context.options = {"max_pixels": str(width * height)}
+        # An access unit whose parameter sets declare a much larger picture than the op is refused by
+        # FFmpeg before it sizes any memory from them (a hostile peer cannot make the viewer allocate
+        # gigabytes). FFmpeg checks its padded buffer size: a margin of 64 pixels each way covers that.
+        self._context.options = {"max_pixels": str((width + 64) * (height + 64))}
         self._error: type[BaseException] = av.error.FFmpegError
 
     def decode_into(self, access_unit: bytes, fb: Frame, x: int, y: int) -> int:

@@ -292,7 +292,7 @@ def test_a_wrong_picture_hash_is_refused() -> None:
     [
         (1, VX + 1),  # x moved by a pixel: same size, still inside the frame, so it decodes
         (5, VW + 2),  # width other than the stream's
-        (5, VW - 16),  # smaller than the stream's pictures: refused before FFmpeg sizes memory from them
+        (5, VW - 100),  # far smaller than the stream's pictures: refused before FFmpeg sizes memory for them
         (5, VW + 1),  # odd width
         (7, 0),  # zero height
         (5, W),  # beyond the frame
