@@ -157,6 +157,8 @@ class GuestViewer:
         self.frames_sent = 0
         #: left behind (see GUEST_STALL_LIMIT) until a key frame brings it back into the stream
         self.stalled = False
+        #: set once the guest's end was handled (reported to the server and the inviting viewer)
+        self.finished = threading.Event()
         self._room_lost_at = time.monotonic()
         self._resync_asked = False
         self.link = SessionLink(Role.HOST, code, server, self._on_event)
@@ -183,8 +185,10 @@ class GuestViewer:
         self.thread.start()
 
     def close(self, reason: str, timeout: float = 2.0) -> None:
-        """Close this guest's session (idempotent; the main session goes on)."""
+        """Close this guest's session and wait until its end is reported (idempotent; the main session
+        goes on). Waiting matters when the applet is about to exit: the server records the guest's end."""
         self.thread.stop(reason, timeout)
+        self.finished.wait(timeout + JOIN_CHECK_TIMEOUT)
 
     # -- from the host's threads ------------------------------------------------------------------------------
     def offer_frame(self, data: bytes, keyframe: bool) -> None:
@@ -327,14 +331,17 @@ class GuestViewer:
             self.link.send(ControlMessage(topic, data))
 
     def _ended(self, result: LinkResult | None, error: BaseException | None) -> None:
-        self.admitted.clear()
-        self.room.set()
-        self.host.detach_guest(self)
-        if result is not None:
-            how = f"left: {result.reason}" if result.closed_by_peer else f"closed: {result.reason}"
-        else:
-            how = f"failed: {error}"
-        self._on_end(self, how)
+        try:
+            self.admitted.clear()
+            self.room.set()
+            self.host.detach_guest(self)
+            if result is not None:
+                how = f"left: {result.reason}" if result.closed_by_peer else f"closed: {result.reason}"
+            else:
+                how = f"failed: {error}"
+            self._on_end(self, how)
+        finally:
+            self.finished.set()
 
 
 class HostInvitations:
