@@ -219,6 +219,8 @@ class Session:
         self._reliable_buffered = 0
         self._received_reliable = 0
         self._ack_sent = 0
+        # A reliable message other than a file chunk arrived since the last Ack: acknowledge at once.
+        self._ack_due = False
         # screen frames
         self._next_frame_id = 1
         self._frames_acked = 0
@@ -442,14 +444,22 @@ class Session:
         if self._state not in (State.ESTABLISHED, State.CLOSING) or self._close_sent:
             return
         control = self._lanes[Lane.CONTROL]
-        if self._received_reliable > self._ack_sent:
+        credit_due = (
+            self._force_credit or self._file_limit_granted - self._file_received <= FILE_CREDIT_WINDOW // 2
+        )
+        # File chunks are acknowledged with the next credit grant (every half window) or with the next other
+        # message (the FileEnd at the latest), not one Ack record per chunk: the Acks of a transfer would
+        # otherwise be a record each way through the relay for every chunk. The sender's reliable buffer
+        # (8 MiB) holds far more than the credit (1 MiB) lets it send unacknowledged.
+        if self._received_reliable > self._ack_sent and (self._ack_due or credit_due):
             self._ack_sent = self._received_reliable
+            self._ack_due = False
             control.append(_Outgoing(encode_message(Ack(self._ack_sent)), Lane.CONTROL, False))
         if self.role is Role.VIEWER and self._last_frame_received > self._frame_ack_sent:
             self._frame_ack_sent = self._last_frame_received
             self._frame_window_base = self._frame_ack_sent
             control.append(_Outgoing(encode_message(FrameAck(self._frame_ack_sent)), Lane.CONTROL, False))
-        if self._force_credit or self._file_limit_granted - self._file_received <= FILE_CREDIT_WINDOW // 2:
+        if credit_due:
             self._force_credit = False
             self._file_limit_granted = self._file_received + FILE_CREDIT_WINDOW
             control.append(
@@ -741,6 +751,8 @@ class Session:
                 raise MessageError(f"the {self._peer.value} may not send {type(message).__name__}")
         if reliable:
             self._received_reliable += 1
+            if not isinstance(message, ev.FileChunk):
+                self._ack_due = True
         self._handle(message)
 
     def _handle(self, message: Message) -> None:
