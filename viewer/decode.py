@@ -1,9 +1,9 @@
 """Decoding off the GUI thread.
 
 Theory of operation: the session hands each encoded screen update to ``DecodeWorker.submit``; one worker
-thread calls ``Decoder.decode`` (which mutates the decoder's own framebuffer in place), then copies the
-changed rectangles into the display's ``FrameStore`` under its lock (see ``viewer.display``) and reports a
-``FrameUpdate`` through a callback. The Qt layer's callback emits a signal, so the GUI thread receives the
+thread calls ``Decoder.decode`` (which mutates the decoder's own framebuffer in place) under the display
+``FrameStore``'s lock, the store showing that very framebuffer (no copy; see ``viewer.display``), and
+reports a ``FrameUpdate`` through a callback. The Qt layer's callback emits a signal, so the GUI thread receives the
 updates in order and repaints only their rectangles; the paint reads the store under the same lock, so it
 never sees half an update, whatever the decoder is doing at that moment.
 
@@ -14,6 +14,7 @@ never dropped: they are deltas, and losing one would corrupt the picture until t
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -142,8 +143,9 @@ class DecodeWorker:
                 return
             sequence, data = item
             try:
-                framebuffer, rects = self._decoder.decode(data)
-                resized = self._store.apply(framebuffer, rects)
+                framebuffer, rects, resized = self._store.decode(
+                    functools.partial(self._decoder.decode, data)
+                )
             except Exception as exc:  # the codec raises CodecError; anything else is reported the same way
                 log.warning("update %d not decoded: %s", sequence, exc)
                 self._report(self._on_failure, DecodeFailure(sequence, exc))
