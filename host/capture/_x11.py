@@ -10,6 +10,12 @@ new event -- possibly during that very round trip, and then it is carried over t
 server will not report that area again until the next reset -- so no change is ever lost between a report
 and the grab that follows it.
 
+With DAMAGE the backend keeps the last grabbed frame and ``grab()`` reads from the server only the
+bounding box of what was reported since the grab before (a typed character is a few hundred pixels, not
+8 MB through the X server and again through a copy); a report of the whole monitor takes mss's fresh
+buffer as the new frame without a copy. Frames handed out are read-only views of that kept frame, valid
+until the next ``grab()``: the encoder copies what it needs into its own mirror.
+
 Without DAMAGE (or with ``use_damage=False``) the backend polls with
 :class:`~opensupport.host.capture._base.PollingChangeDetector`.
 """
@@ -103,6 +109,11 @@ class X11Capture(CaptureBackend):
             raise
         self._pending_full = True
         self._next_layout_check = time.monotonic() + LAYOUT_CHECK_INTERVAL
+        #: DAMAGE only: the monitor's pixels as last grabbed (None: the next grab reads all of it) and the
+        #: area reported since then (monitor coordinates), which the next grab reads again.
+        self._frame: np.ndarray | None = None
+        self._frame_of: Monitor | None = None
+        self._stale: Rect | None = None
 
     @property
     def uses_damage(self) -> bool:
@@ -243,18 +254,59 @@ class X11Capture(CaptureBackend):
             raise CaptureError(f"mss returned {frame.size} bytes for a {m.width}x{m.height} monitor")
         return frame.reshape(m.height, m.width, 4)
 
+    def _grab_area(self, area: Rect) -> Frame:
+        """The pixels of ``area`` (monitor coordinates) now, as a (h, w, 4) array."""
+        m = self._monitor
+        try:
+            shot = self._sct.grab(
+                {"left": m.x + area.x, "top": m.y + area.y, "width": area.w, "height": area.h}
+            )
+        except Exception as exc:
+            raise CaptureError(f"cannot grab monitor {m.name!r}: {exc}") from exc
+        pixels = np.frombuffer(shot.raw, dtype=np.uint8)
+        if pixels.size != area.w * area.h * 4:
+            raise CaptureError(f"mss returned {pixels.size} bytes for a {area.w}x{area.h} area")
+        return pixels.reshape(area.h, area.w, 4)
+
+    def _grab_damaged(self) -> Frame:
+        """The kept frame with the area reported since the last grab read again (DAMAGE only)."""
+        m = self._monitor
+        frame = self._frame
+        if frame is None or self._frame_of != m:  # another monitor, area or layout: all of it is new
+            self._stale = Rect(0, 0, m.width, m.height)
+        stale, self._stale = self._stale, None
+        if stale is not None and (stale.w, stale.h) == (m.width, m.height):
+            frame = self._frame = self._grab_now()  # mss's fresh buffer, kept without a copy
+            self._frame_of = m
+        elif stale is not None:
+            assert frame is not None
+            try:
+                frame[stale.y : stale.y + stale.h, stale.x : stale.x + stale.w] = self._grab_area(stale)
+            except CaptureError:
+                self._frame = None  # read it all next time: part of it may be older than reported
+                raise
+        assert frame is not None
+        view = frame.view()
+        view.flags.writeable = False  # shared with the next grab: nobody may paint into it
+        return view
+
+    def _mark_stale(self, rects: list[Rect]) -> None:
+        if rects:
+            self._stale = bounding_rect([*rects, self._stale] if self._stale is not None else rects)
+
     def grab(self) -> Frame:
         if self._poller is not None:
             frame = self._poller.take_frame()
             if frame is not None:
                 return frame
+        grab_now = self._grab_now if self._poller is not None else self._grab_damaged
         try:
-            return self._grab_now()
+            return grab_now()
         except CaptureError:
             # The screen may have shrunk under the monitor: follow the layout once, then try again.
             if not self._follow_layout():
                 raise
-            return self._grab_now()
+            return grab_now()
 
     def _follow_layout(self) -> bool:
         """Read the monitors again and follow the selected one (by name) to its new geometry.
@@ -329,6 +381,7 @@ class X11Capture(CaptureBackend):
             self._queued_damage()
             self._reset_damage()
             self._last_report = time.monotonic()
+            self._frame = None
             return [Rect(0, 0, mon.w, mon.h)]
         # At most max_fps reports a second: a screen that never stops changing (a video) would otherwise be
         # grabbed as fast as mss can. The damage drawn meanwhile waits in the server and our queue.
@@ -343,6 +396,7 @@ class X11Capture(CaptureBackend):
                 if clipped:
                     self._last_report = time.monotonic()
                     local = [Rect(r.x - mon.x, r.y - mon.y, r.w, r.h) for r in clipped]
+                    self._mark_stale(local)
                     return [bounding_rect(local)] if len(local) > MAX_RECTS else local
                 continue
             now = time.monotonic()
