@@ -723,7 +723,7 @@ class Session:
                     raise FramingError(
                         f"lane {lane}: message exceeds its bound {MAX_LANE_MESSAGE_SIZE[Lane(lane)]}"
                     )
-                self._receive_message(lane, flags, plaintext[2:])
+                self._receive_message(lane, flags, memoryview(plaintext)[2:])
                 return
             buffer = bytearray()
         elif buffer is None:
@@ -737,7 +737,7 @@ class Session:
         self._reassembly[lane] = None
         self._receive_message(lane, flags, bytes(buffer))
 
-    def _receive_message(self, lane: int, flags: int, data: bytes) -> None:
+    def _receive_message(self, lane: int, flags: int, data: bytes | memoryview) -> None:
         """One reassembled message: decode it, check its lane, reliability and sender, handle it."""
         message = decode_message(data)
         reliable = bool(flags & FLAG_RELIABLE)
