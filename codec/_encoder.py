@@ -458,7 +458,24 @@ class Encoder:
             if 4 * int((classes[stream.tiles] == _native.TILE_PICTURE).sum()) < int(stream.tiles.sum()):
                 return self._end_stream(frame, dirty)  # what changes there no longer looks like a picture
             box = self._changed_box(frame, self._src_frame(), stream.tiles)
+            # the picture may have moved on past the stream's tiles (its window dragged): those changes,
+            # where the mirror is exact, count too
+            region = self._picture_region(classes)
+            if region is not None and (region & stream.tiles).any() and (region & ~stream.tiles).any():
+                beyond = self._changed_box(frame, self._ref, region & ~stream.tiles)
+                if beyond is not None:
+                    box = beyond if box is None else _union(box, beyond)
             grown = stream.box if box is None else _union(stream.box, box)
+            if box is not None:
+                stream.recent = [*stream.recent[1 - REFINE_FRAMES :], box]
+            recent = stream.recent[0]
+            for seen in stream.recent[1:]:
+                recent = _union(recent, seen)
+            shrunk = 4 * _area(self._even(recent)) < 3 * _area(stream.encoder.rect)
+            if len(stream.recent) == REFINE_FRAMES and shrunk:
+                # What changed lately covers under 3/4 of the stream (a played window dragged away from
+                # where it was): a stream over just that, and the rest of the old box refined to exact.
+                return self._start_stream(frame, dirty, recent, crf)
             if self._even(grown) != stream.encoder.rect or crf != stream.encoder.crf:
                 return self._start_stream(frame, dirty, grown, crf)
             stream.box = _intersection(grown, stream.encoder.rect)
@@ -608,12 +625,18 @@ class _Stream:
         self.tiles_u8 = tiles.astype(np.uint8)
         self.still = 0
         self.changed_at = changed_at
+        #: boxes of the pixels that changed in the last REFINE_FRAMES frames that changed anything here
+        self.recent: list[tuple[int, int, int, int]] = [box]
 
 
 def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     x0, y0 = min(a[0], b[0]), min(a[1], b[1])
     x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
     return x0, y0, x1 - x0, y1 - y0
+
+
+def _area(rect: tuple[int, int, int, int]) -> int:
+    return rect[2] * rect[3]
 
 
 def _intersection(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

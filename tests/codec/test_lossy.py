@@ -103,6 +103,25 @@ def test_a_large_compare_tile_works_lossy() -> None:
             assert np.array_equal(framebuffer[..., :3], frame[..., :3])
 
 
+def test_a_video_dragged_away_leaves_no_lossy_trail() -> None:
+    # The video's window is dragged right over 4 frames while playing, then keeps playing there: the box
+    # first grows with it, then shrinks back to the video, and where it was is exact again.
+    wide = 320 + 96
+    encoder, decoder = Encoder(wide, H, quality=Quality.BALANCED), Decoder(wide, H)
+    for index, x in enumerate([*range(VX - 96, VX, 24), *([VX] * (2 * REFINE_FRAMES + 2))]):
+        frame = terminal(wide, H, seed=1)
+        frame[VY : VY + VH, x : x + VW, :3] = landscape(index)
+        framebuffer, _ = decoder.decode(encoder.encode(frame))
+        rect = encoder.lossy_rect
+        if rect is None:
+            assert np.array_equal(framebuffer[..., :3], frame[..., :3])
+        else:
+            assert np.array_equal(outside(framebuffer, rect), outside(frame, rect))
+    assert encoder.lossy_rect == (VX, VY, VW, VH)
+    left = slice(0, VX)
+    assert np.array_equal(framebuffer[:, left, :3], frame[:, left, :3])
+
+
 def test_a_video_that_stops_is_refined_to_exact_pixels() -> None:
     encoder, decoder = Encoder(W, H, quality=Quality.LOW), Decoder(W, H)
     for index in range(5):
@@ -377,3 +396,37 @@ def test_landscape_is_a_picture() -> None:
     # guard for the fixtures above: the synthetic video has the texture the classifier looks for
     tile = landscape(3)[:64, :64].reshape(-1, 3)
     assert len({tuple(p) for p in tile.tolist()}) > 500
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_sessions_keep_the_invariants(seed: int) -> None:
+    # A video that plays, pauses, jumps to another place and grows, text that changes, the quality switched
+    # now and then: after every update the decoder shows exactly the encoder's mirror, every pixel outside
+    # the lossy box is exact, and with no lossy box the whole frame is.
+    rng = np.random.default_rng(seed)
+    encoder, decoder = Encoder(W, H, quality=Quality.BALANCED), Decoder(W, H)
+    x, y, picture, text = VX, VY, 0, 1
+    for _ in range(40):
+        event = rng.integers(0, 10)
+        if event < 5:
+            picture += 1  # the video plays
+        elif event == 5:
+            x, y = int(rng.integers(0, W - VW)), int(rng.integers(0, H - VH))  # moved elsewhere
+        elif event == 6:
+            text += 1
+        elif event == 7:
+            encoder.quality = list(Quality)[int(rng.integers(0, 4))]
+        # 8, 9: nothing changes (a pause)
+        frame = terminal(W, H, seed=text)
+        frame[y : y + VH, x : x + VW, :3] = landscape(picture)
+        framebuffer, _ = decoder.decode(encoder.encode(frame))
+        assert np.array_equal(framebuffer[..., :3], encoder._ref[..., :3])
+        rect = encoder.lossy_rect
+        if rect is None:
+            assert np.array_equal(framebuffer[..., :3], frame[..., :3])
+        else:
+            assert np.array_equal(outside(framebuffer, rect), outside(frame, rect))
+    # then the screen stands still: exact within the refinement time
+    for _ in range(REFINE_FRAMES + 1):
+        framebuffer, _ = decoder.decode(encoder.encode(frame))
+    assert encoder.lossy_rect is None and np.array_equal(framebuffer[..., :3], frame[..., :3])
