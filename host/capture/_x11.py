@@ -63,6 +63,52 @@ def _open_mss(display: str | None) -> Any:
         raise CaptureError(f"mss cannot open display {display or '$DISPLAY'!r}: {exc}") from exc
 
 
+class _SharedMemoryReader:
+    """Reads an area of the root window through mss's own MIT-SHM segment straight into a kept frame.
+
+    Why: mss's ``grab`` copies the segment into a fresh bytearray per grab, and a fresh 8 MB buffer is
+    page-faulted in again every frame (glibc hands buffers this large out as new mappings). This reader
+    uses mss 10's XCB connection and segment (``MSSImplXShmGetImage``); with any other mss, or once a
+    read failed, :meth:`of` / the caller falls back to ``grab``.
+    """
+
+    def __init__(self, impl: Any, xcb: Any, all_planes: int) -> None:
+        self._impl = impl
+        self._xcb = xcb
+        self._all_planes = all_planes
+
+    @classmethod
+    def of(cls, sct: Any) -> _SharedMemoryReader | None:
+        try:
+            from mss.linux import xcb
+            from mss.linux.base import ALL_PLANES
+            from mss.linux.xshmgetimage import MSSImplXShmGetImage
+        except ImportError:  # mss 9 and other platforms: its grab it is
+            return None
+        impl = getattr(sct, "_impl", None)
+        if not isinstance(impl, MSSImplXShmGetImage) or getattr(impl, "_buf", None) is None:
+            return None
+        if getattr(impl, "_shmseg", None) is None:
+            return None
+        return cls(impl, xcb, ALL_PLANES)
+
+    def read_into(self, out: np.ndarray, x: int, y: int) -> None:
+        """Fill ``out`` (a (h, w, 4) view) with the root window's pixels at (x, y). Raises on failure."""
+        impl, xcb = self._impl, self._xcb
+        h, w = int(out.shape[0]), int(out.shape[1])
+        size = w * h * 4
+        if size > impl._bufsize:
+            raise CaptureError(f"a {w}x{h} area is larger than the shared memory segment")
+        reply = xcb.shm_get_image(
+            impl.conn, impl.drawable, x, y, w, h, self._all_planes, xcb.ImageFormat.ZPixmap, impl._shmseg, 0
+        )
+        if reply.depth != impl.drawable_depth or reply.visual != impl.drawable_visual_id:
+            raise CaptureError(f"the X server returned an image of depth {reply.depth}")
+        # The view of the segment lives only for this copy: mss cannot close a segment still viewed.
+        with memoryview(impl._buf) as segment:
+            out[...] = np.frombuffer(segment[:size], dtype=np.uint8).reshape(h, w, 4)
+
+
 class X11Capture(CaptureBackend):
     """Captures one monitor of an X display (``None``: ``$DISPLAY``), reporting changes at most ``max_fps``
     times a second.
@@ -112,6 +158,7 @@ class X11Capture(CaptureBackend):
         #: DAMAGE only: the monitor's pixels as last grabbed (None: the next grab reads all of it) and the
         #: area reported since then (monitor coordinates), which the next grab reads again.
         self._frame: np.ndarray | None = None
+        self._reader = _SharedMemoryReader.of(self._sct)
         self._frame_of: Monitor | None = None
         self._stale: Rect | None = None
 
@@ -275,7 +322,19 @@ class X11Capture(CaptureBackend):
         if frame is None or self._frame_of != m:  # another monitor, area or layout: all of it is new
             self._stale = Rect(0, 0, m.width, m.height)
         stale, self._stale = self._stale, None
-        if stale is not None and (stale.w, stale.h) == (m.width, m.height):
+        if stale is not None and self._reader is not None:
+            if frame is None or frame.shape != (m.height, m.width, 4):
+                frame = self._frame = np.empty((m.height, m.width, 4), dtype=np.uint8)
+            self._frame_of = m
+            box = frame[stale.y : stale.y + stale.h, stale.x : stale.x + stale.w]
+            try:
+                self._reader.read_into(box, m.x + stale.x, m.y + stale.y)
+            except Exception as exc:  # XCB errors are mss's own types: any failure ends this reader
+                log.info("reading the screen through shared memory failed (%s): mss grabs from now on", exc)
+                self._reader = None
+                self._frame = None
+                return self._grab_damaged()
+        elif stale is not None and (stale.w, stale.h) == (m.width, m.height):
             frame = self._frame = self._grab_now()  # mss's fresh buffer, kept without a copy
             self._frame_of = m
         elif stale is not None:

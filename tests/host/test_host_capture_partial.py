@@ -16,11 +16,25 @@ pytestmark = pytest.mark.xvfb
 
 
 class _Recording:
-    """mss with the areas it was asked to read recorded."""
+    """Records the areas the capture reads from the X server, through whichever path it uses: mss's
+    shared memory segment read in place, or mss's ``grab`` (``shared_memory=False`` forces the latter)."""
 
-    def __init__(self, sct: Any) -> None:
-        self.sct = sct
+    def __init__(self, capture: X11Capture, *, shared_memory: bool) -> None:
         self.areas: list[tuple[int, int, int, int]] = []
+        reader = capture._reader
+        if shared_memory:
+            assert reader is not None, "mss 10 reads through MIT-SHM on Xvfb"
+            read_into = reader.read_into
+
+            def recorded_read(out: np.ndarray, x: int, y: int) -> None:
+                self.areas.append((x, y, int(out.shape[1]), int(out.shape[0])))
+                read_into(out, x, y)
+
+            reader.read_into = recorded_read  # type: ignore[method-assign]
+        else:
+            capture._reader = None
+            self.sct = capture._sct
+            capture._sct = self
 
     def grab(self, monitor: dict[str, int]) -> Any:
         self.areas.append((monitor["left"], monitor["top"], monitor["width"], monitor["height"]))
@@ -47,11 +61,13 @@ def _wait_reported(capture: X11Capture) -> list[Rect]:
     raise AssertionError("no damage reported")
 
 
-def test_a_small_change_is_read_alone_and_the_frame_stays_exact(xserver: XServer) -> None:
+@pytest.mark.parametrize("shared_memory", [True, False], ids=["shm", "mss-grab"])
+def test_a_small_change_is_read_alone_and_the_frame_stays_exact(
+    xserver: XServer, shared_memory: bool
+) -> None:
     xserver.run("xsetroot", "-solid", "#102030")
     with X11Capture(xserver.display) as capture:
-        recording = _Recording(capture._sct)
-        capture._sct = recording
+        recording = _Recording(capture, shared_memory=shared_memory)
         assert capture.wait_for_change(1.0) == [Rect(0, 0, 1280, 800)]
         first = capture.grab()
         assert recording.areas == [(0, 0, 1280, 800)]
@@ -95,3 +111,25 @@ def test_a_window_closed_between_grabs_is_gone_from_the_frame(xserver: XServer) 
         frame = capture.grab()
         assert (frame[200:280, 300:420, :3] == (0x60, 0x50, 0x40)).all()
         assert np.array_equal(frame[..., :3], _truth(xserver.display, capture)[..., :3])
+
+
+def test_a_failing_shared_memory_read_falls_back_to_mss_and_stays_exact(xserver: XServer) -> None:
+    xserver.run("xsetroot", "-solid", "#304050")
+    with X11Capture(xserver.display) as capture:
+        capture.wait_for_change(1.0)
+        capture.grab()
+        assert capture._reader is not None
+
+        def broken(out: np.ndarray, x: int, y: int) -> None:
+            raise OSError("segment gone")
+
+        capture._reader.read_into = broken  # type: ignore[method-assign]
+        window = SolidWindow(xserver.display, 500, 300, 60, 40, 0x00FF00)
+        try:
+            _wait_reported(capture)
+            frame = capture.grab()
+            assert capture._reader is None  # mss grabs from now on
+            assert (frame[300:340, 500:560, :3] == (0, 0xFF, 0)).all()
+            assert np.array_equal(frame[..., :3], _truth(xserver.display, capture)[..., :3])
+        finally:
+            window.close()
