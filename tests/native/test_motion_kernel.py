@@ -60,9 +60,8 @@ def test_window_above_a_patch_that_matches_at_the_offset_is_copied_whole() -> No
 
 
 def test_scratch_reused_across_searches_of_different_sizes_finds_each_move() -> None:
-    """The segment table is not cleared between searches (entries of earlier ones are told apart by an
-    epoch): a long run of searches over one scratch, large and small, past the epoch's wrap, finds every
-    scroll and never a wrong copy."""
+    """One scratch serves a long run of searches, large and small (the segment table's size follows the
+    dirty area; only its used part is cleared): each finds its scroll and never a wrong copy."""
     width, height = 512, 384
     scratch = native.MotionScratch(width, height, TILE)
     rng = np.random.default_rng(5)
