@@ -62,6 +62,10 @@ LOSSY_MIN_TILES = 4
 #: or this many seconds, whichever comes first ("within a second").
 REFINE_FRAMES = 12
 REFINE_SECONDS = 0.5
+#: A stream ends when what changes in it has not looked like a picture for this many frames in a row (or
+#: nothing changed since it last did): one torn grab or band-drawn frame alone keeps the stream, since
+#: ending it resends the whole box exact and the next picture costs a new keyframe.
+UNLIKE_FRAMES = 3
 #: x264 constant-quality factor per quality (FORMAT.md, "Choices measured").
 CRF = {Quality.HIGH: 18, Quality.BALANCED: 21, Quality.LOW: 28}
 
@@ -452,11 +456,19 @@ class Encoder:
         if stream is not None:
             if not changed[stream.tiles].any():
                 stream.still += 1
+                if stream.unlike:
+                    stream.unlike += 1  # unchanged since a frame that was not a picture
+                if stream.unlike >= UNLIKE_FRAMES:
+                    return self._end_stream(frame, dirty)
                 if stream.still >= REFINE_FRAMES or now - stream.changed_at >= REFINE_SECONDS:
                     return self._end_stream(frame, dirty)
                 return self._keep_stream(frame, dirty, b"", b"")
             if 4 * int((classes[stream.tiles] == _native.TILE_PICTURE).sum()) < int(stream.tiles.sum()):
-                return self._end_stream(frame, dirty)  # what changes there no longer looks like a picture
+                stream.unlike += 1  # what changes there does not look like a picture (or only in a band)
+                if stream.unlike >= UNLIKE_FRAMES:
+                    return self._end_stream(frame, dirty)
+            else:
+                stream.unlike = 0
             box = self._changed_box(frame, self._src_frame(), stream.tiles)
             # the picture may have moved on past the stream's tiles (its window dragged): those changes,
             # where the mirror is exact, count too
@@ -626,6 +638,8 @@ class _Stream:
         self.tiles_u8 = tiles.astype(np.uint8)
         self.still = 0
         self.changed_at = changed_at
+        #: frames in a row whose changes here did not look like a picture (see UNLIKE_FRAMES)
+        self.unlike = 0
         #: boxes of the pixels that changed in the last REFINE_FRAMES frames that changed anything here
         self.recent: list[tuple[int, int, int, int]] = [box]
 
