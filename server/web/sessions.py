@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from opensupport.server.api.invitations import invitation_status
 from opensupport.server.db.models import OPEN_STATUSES, AdminUser, Agent, SupportRecord
 from opensupport.server.i18n import gettext as _
 from opensupport.server.sessions import close_stale_sessions, create_session, set_status
@@ -14,7 +15,7 @@ from opensupport.server.web.audit import record_change
 from opensupport.server.web.deps import CsrfChecked, CurrentAdmin, DbSession, RowId, settings_of
 from opensupport.server.web.templating import format_datetime, render
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,8 +49,18 @@ def _open_sessions(request: Request, db: Session, admin: AdminUser) -> list[Supp
         db.scalars(
             select(SupportRecord)
             .where(SupportRecord.company_id == admin.company_id, SupportRecord.status.in_(OPEN_STATUSES))
+            .options(selectinload(SupportRecord.invitations))  # the record page's relation, in one query
             .order_by(SupportRecord.created_at.desc(), SupportRecord.id.desc())
         ).all()
+    )
+
+
+def invited_agents(record: SupportRecord) -> str:
+    """상담원 초대: the invited agents in the session now (not those refused, gone or not yet joined)."""
+    return ", ".join(
+        f"{inv.joined_login_id} ({inv.joined_name}) · {_('Control') if inv.control else _('View only')}"
+        for inv in record.invitations
+        if invitation_status(inv) == "joined"
     )
 
 
@@ -67,6 +78,7 @@ def session_row(record: SupportRecord) -> dict[str, Any]:
         "customer_name": record.customer_name or "",
         "customer_ip": " / ".join(x for x in (record.customer_ip_public, record.customer_ip_private) if x),
         "customer_pc_name": record.customer_pc_name or "",
+        "invited": invited_agents(record),
     }
 
 
