@@ -38,7 +38,7 @@ def grab_area(server: XServer) -> np.ndarray:
 
 
 class FrameWitness:
-    """Sees every framebuffer the viewer decodes (the store's ``apply``): its size, and any marker pixel."""
+    """Sees every framebuffer the viewer decodes (the store's ``decode``): its size, and any marker pixel."""
 
     def __init__(self, viewer: Viewer) -> None:
         self.lock = threading.Lock()
@@ -46,17 +46,20 @@ class FrameWitness:
         self.frames = 0
         self.marker_seen = 0
         store = viewer.window.model.store
-        original = store.apply
+        original = store.decode
 
-        def apply(framebuffer: np.ndarray, rects: Any) -> bool:
+        # The decode worker shows each update through FrameStore.decode (the decoder's own framebuffer,
+        # no copy): every decoded frame passes here.
+        def decode(update: Any) -> Any:
+            framebuffer, rects, resized = original(update)
             marker = np.all(framebuffer[..., :3] == np.array(MARKER_BGR, dtype=np.uint8), axis=2)
             with self.lock:
                 self.frames += 1
                 self.shapes.add(framebuffer.shape[:2])
                 self.marker_seen += int(marker.any())
-            return bool(original(framebuffer, rects))
+            return framebuffer, rects, resized
 
-        store.apply = apply
+        store.decode = decode
 
 
 @pytest.fixture

@@ -39,17 +39,20 @@ class FrameWitness:
         self.lock = threading.Lock()
         self.reset()
         store = viewer.window.model.store
-        original = store.apply
+        original = store.decode
 
-        def apply(framebuffer: np.ndarray, rects: Any) -> bool:
+        # The decode worker shows each update through FrameStore.decode (the decoder's own framebuffer,
+        # no copy): every decoded frame passes here.
+        def decode(update: Any) -> Any:
+            framebuffer, rects, resized = original(update)
             marker = np.all(framebuffer[..., :3] == np.array(MARKER_BGR, dtype=np.uint8), axis=2)
             with self.lock:
                 self.frames += 1
                 self.shapes.add(framebuffer.shape[:2])
                 self.marker_seen += int(marker.any())
-            return bool(original(framebuffer, rects))
+            return framebuffer, rects, resized
 
-        store.apply = apply
+        store.decode = decode
 
     def reset(self) -> None:
         with self.lock:
@@ -109,7 +112,11 @@ def test_the_customer_shares_the_xterm_then_the_whole_screen_again(
     try:
         wait_until(lambda: viewer.pump() or window.share_button.isEnabled(), 20, "the Share… button")
         assert_screen_matches(xserver, viewer)  # the whole monitor first, marker included
-        assert "Sharing: the whole screen" in window.sharing_label.text()
+        # the status line follows the host's first shared frame, which may come after the button
+        wait_until(
+            lambda: viewer.pump() or "Sharing: the whole screen" in window.sharing_label.text(),
+            what="the whole-screen status",
+        )
         title = xterm.proc.args[3]  # the xterm's -T title
 
         window.share_button.click()
