@@ -6,10 +6,12 @@ test with a message that says what to install or start (``make test`` installs a
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -150,3 +152,23 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_collected_at_a_safe_point() -> Iterator[None]:
+    """After each test that used Qt, its cyclic garbage is collected here, between tests.
+
+    A test's windows and sessions often sit in reference cycles; left to the cyclic collector, they were
+    destroyed at whatever moment a later allocation triggered it — once inside ``processEvents`` while
+    Qt was delivering a signal, which crashed the process (a segfault in the integration group)."""
+    yield
+    if "PySide6.QtCore" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    if app is None:
+        return
+    app.processEvents()  # the test's deleteLater() calls and queued signals run first
+    gc.collect()
+    app.processEvents()
