@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -273,3 +274,34 @@ def assert_screen_matches(server: XServer, viewer: Viewer, monitor: int = 0, tim
         else:
             detail = f"{int(np.any(fb[..., :3] != grab[..., :3], axis=2).sum())} pixels differ"
         pytest.fail(f"framebuffer never matched the host's screen: {detail}")
+
+
+class FrameWitness:
+    """Every framebuffer the viewer decodes from :meth:`reset` on: its shapes, and whether any pixel had
+    the ``marker`` colour (BGR) — what a test of partial sharing must never see."""
+
+    def __init__(self, viewer: Viewer, marker: tuple[int, int, int]) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+        colour = np.array(marker, dtype=np.uint8)
+        store = viewer.window.model.store
+        original = store.decode
+
+        # The decode worker shows each update through FrameStore.decode (the decoder's own framebuffer,
+        # no copy): every decoded frame passes here.
+        def decode(update: Any) -> Any:
+            framebuffer, rects, resized = original(update)
+            seen = bool(np.all(framebuffer[..., :3] == colour, axis=2).any())
+            with self.lock:
+                self.frames += 1
+                self.shapes.add(framebuffer.shape[:2])
+                self.marker_seen += int(seen)
+            return framebuffer, rects, resized
+
+        store.decode = decode
+
+    def reset(self) -> None:
+        with self.lock:
+            self.frames = 0
+            self.shapes: set[tuple[int, ...]] = set()
+            self.marker_seen = 0

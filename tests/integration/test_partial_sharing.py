@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from e2e import HostProcess, RecorderWindow, SolidWindow, Viewer, XServer, XtermCat, wait_until
+from e2e import FrameWitness, HostProcess, RecorderWindow, SolidWindow, Viewer, XServer, XtermCat, wait_until
 from opensupport.protocol import SessionCode
 from relay_proc import RelayProcess
 
@@ -37,31 +36,6 @@ def grab_area(server: XServer) -> np.ndarray:
     return np.frombuffer(shot.raw, dtype=np.uint8).reshape(h, w, 4)
 
 
-class FrameWitness:
-    """Sees every framebuffer the viewer decodes (the store's ``decode``): its size, and any marker pixel."""
-
-    def __init__(self, viewer: Viewer) -> None:
-        self.lock = threading.Lock()
-        self.shapes: set[tuple[int, ...]] = set()
-        self.frames = 0
-        self.marker_seen = 0
-        store = viewer.window.model.store
-        original = store.decode
-
-        # The decode worker shows each update through FrameStore.decode (the decoder's own framebuffer,
-        # no copy): every decoded frame passes here.
-        def decode(update: Any) -> Any:
-            framebuffer, rects, resized = original(update)
-            marker = np.all(framebuffer[..., :3] == np.array(MARKER_BGR, dtype=np.uint8), axis=2)
-            with self.lock:
-                self.frames += 1
-                self.shapes.add(framebuffer.shape[:2])
-                self.marker_seen += int(marker.any())
-            return framebuffer, rects, resized
-
-        store.decode = decode
-
-
 @pytest.fixture
 def shared_region(
     xserver: XServer, shared_relay: RelayProcess, qapp: Any, tmp_path: Path
@@ -71,7 +45,7 @@ def shared_region(
     marker = SolidWindow(xserver.display, 560, 300, 120, 120, 0xFF00FF)
     code = SessionCode.generate()
     viewer = Viewer(qapp, shared_relay.url, code)
-    witness = FrameWitness(viewer)
+    witness = FrameWitness(viewer, MARKER_BGR)
     host = HostProcess(xserver, shared_relay.url, str(code), "--share-region", ",".join(map(str, AREA)))
     try:
         wait_until(lambda: viewer.session.link.established, 20, "the session to be established")

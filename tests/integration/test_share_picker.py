@@ -6,14 +6,13 @@ with partial sharing switched off the picker is not offered and the session refu
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from e2e import SolidWindow, Viewer, XServer, XtermCat, assert_screen_matches, wait_until
+from e2e import FrameWitness, SolidWindow, Viewer, XServer, XtermCat, assert_screen_matches, wait_until
 from opensupport.protocol import SessionCode
 from relay_proc import RelayProcess
 
@@ -30,35 +29,6 @@ def grab(server: XServer, x: int, y: int, w: int, h: int) -> np.ndarray:
     with mss.MSS(display=server.display) as sct:
         shot = sct.grab({"left": x, "top": y, "width": w, "height": h})
     return np.frombuffer(shot.raw, dtype=np.uint8).reshape(h, w, 4)
-
-
-class FrameWitness:
-    """Every framebuffer the viewer decodes from :meth:`reset` on: its shapes and any marker pixel."""
-
-    def __init__(self, viewer: Viewer) -> None:
-        self.lock = threading.Lock()
-        self.reset()
-        store = viewer.window.model.store
-        original = store.decode
-
-        # The decode worker shows each update through FrameStore.decode (the decoder's own framebuffer,
-        # no copy): every decoded frame passes here.
-        def decode(update: Any) -> Any:
-            framebuffer, rects, resized = original(update)
-            marker = np.all(framebuffer[..., :3] == np.array(MARKER_BGR, dtype=np.uint8), axis=2)
-            with self.lock:
-                self.frames += 1
-                self.shapes.add(framebuffer.shape[:2])
-                self.marker_seen += int(marker.any())
-            return framebuffer, rects, resized
-
-        store.decode = decode
-
-    def reset(self) -> None:
-        with self.lock:
-            self.frames = 0
-            self.shapes: set[tuple[int, ...]] = set()
-            self.marker_seen = 0
 
 
 class TitledWindow:
@@ -108,7 +78,7 @@ def test_the_customer_shares_the_xterm_then_the_whole_screen_again(
     code = SessionCode.generate()
     window = make_window(xserver, shared_relay.url, code, {})
     viewer = Viewer(qapp, shared_relay.url, code)
-    witness = FrameWitness(viewer)
+    witness = FrameWitness(viewer, MARKER_BGR)
     try:
         wait_until(lambda: viewer.pump() or window.share_button.isEnabled(), 20, "the Share… button")
         assert_screen_matches(xserver, viewer)  # the whole monitor first, marker included
@@ -198,7 +168,7 @@ def test_a_region_dragged_on_the_overlay_is_what_the_viewer_sees(
     code = SessionCode.generate()
     window = make_window(xserver, shared_relay.url, code, {})
     viewer = Viewer(qapp, shared_relay.url, code)
-    witness = FrameWitness(viewer)
+    witness = FrameWitness(viewer, MARKER_BGR)
     try:
         wait_until(lambda: viewer.pump() or window.share_button.isEnabled(), 20, "the Share… button")
         assert_screen_matches(xserver, viewer)
